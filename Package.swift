@@ -1,0 +1,61 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "ingate-otel",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ingate-otel", targets: ["ingate-otel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+    ],
+    targets: [
+        // C libraries, each behind a module map with a small shim header.
+        .systemLibrary(name: "CFastCGI", path: "Sources/CFastCGI", pkgConfig: "fcgi",
+                       providers: [.apt(["libfcgi-dev"])]),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+
+        // OTLP/HTTP bodies: request decoding (protobuf, OTLP/JSON, gzip) and response encoding
+        .target(name: "OTLPCodec", dependencies: [
+            "CZlib",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ], exclude: ["Generated/README.md"]),
+        // ExportTraceServiceRequest -> [LLMLogRecord]
+        .target(name: "GenAIMapping", dependencies: ["OTLPCodec"]),
+        // [LLMLogRecord] -> SQLite; API keys
+        .target(name: "Storage", dependencies: [
+            "CSQLite", "GenAIMapping",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // HTTP request value -> HTTP response value: routing, auth, errors -> statuses
+        .target(name: "Ingest", dependencies: [
+            "OTLPCodec", "GenAIMapping", "Storage",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // libfcgi accept loop feeding Ingest
+        .target(name: "FastCGIServer", dependencies: [
+            "CFastCGI", "Ingest",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "ingate-otel", dependencies: [
+            "FastCGIServer", "Ingest", "Storage",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "OTLPCodecTests", dependencies: ["OTLPCodec", "TestSupport"]),
+        .testTarget(name: "GenAIMappingTests", dependencies: ["GenAIMapping", "TestSupport"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "TestSupport"]),
+        .testTarget(name: "FastCGIServerTests", dependencies: ["FastCGIServer", "TestSupport"]),
+        // Small builders for OTLP exports shared by the test targets.
+        .target(name: "TestSupport", dependencies: ["OTLPCodec"], path: "Tests/TestSupport"),
+    ]
+)

@@ -1,0 +1,55 @@
+import CFastCGI
+import Foundation
+
+/// The socket the server accepts FastCGI connections on.
+public enum ListeningSocket {
+    /// FastCGI process managers (spawn-fcgi, systemd, mod_fcgid…) hand the listening socket over
+    /// as fd 0. https://fastcgi-archives.github.io/FastCGI_Specification.html#S2.2
+    public static let inheritedDescriptor: Int32 = 0
+
+    public enum SetupError: Error, CustomStringConvertible {
+        case notAListeningSocket(fd: Int32)
+        case cannotListen(path: String, reason: String)
+
+        public var description: String {
+            switch self {
+            case .notAListeningSocket(let fd):
+                "fd \(fd) is not a listening socket: start `ingate-otel serve` under spawn-fcgi (or another FastCGI process manager), or pass --socket PATH"
+            case .cannotListen(let path, let reason):
+                "cannot listen on \(path): \(reason)"
+            }
+        }
+    }
+
+    /// Checks that `fd` is a listening socket (what a process manager must pass on fd 0).
+    public static func inherited(_ fd: Int32 = inheritedDescriptor) throws(SetupError) -> Int32 {
+        var accepting: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &length) == 0, accepting == 1 else {
+            throw .notAListeningSocket(fd: fd)
+        }
+        return fd
+    }
+
+    /// Creates a Unix socket at `path` (replacing a stale one) with the given permissions.
+    public static func open(path: String, mode: mode_t, backlog: Int32 = 1024) throws(SetupError) -> Int32 {
+        let folder = (path as NSString).deletingLastPathComponent
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw .cannotListen(path: path, reason: "folder \(folder) does not exist")
+        }
+        var status = stat()
+        if lstat(path, &status) == 0 {
+            guard status.st_mode & S_IFMT == S_IFSOCK else {
+                throw .cannotListen(path: path, reason: "a file that is not a socket is in the way")
+            }
+            unlink(path)
+        }
+        let fd = FCGX_OpenSocket(path, backlog)
+        guard fd >= 0 else { throw .cannotListen(path: path, reason: String(cString: strerror(errno))) }
+        guard chmod(path, mode) == 0 else {
+            throw .cannotListen(path: path, reason: "chmod: \(String(cString: strerror(errno)))")
+        }
+        return fd
+    }
+}

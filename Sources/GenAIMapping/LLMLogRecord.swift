@@ -1,0 +1,64 @@
+/// One row of Ingate's LLM log: what a single GenAI span says about one model call.
+public struct LLMLogRecord: Equatable, Sendable {
+    public var traceID: String
+    public var spanID: String
+    public var parentSpanID: String?
+    public var serviceName: String?
+    public var spanName: String
+    public var operation: String?
+    public var provider: String?
+    public var model: String?
+    public var prompt: String?
+    public var completion: String?
+    public var inputTokens: Int64?
+    public var outputTokens: Int64?
+    public var latencyMs: Double
+    public var startTimeUnixNano: UInt64
+    public var endTimeUnixNano: UInt64
+    /// 0 unset, 1 ok, 2 error, as in OTLP's `Status.code`.
+    public var statusCode: Int
+    public var statusMessage: String?
+    /// Every span attribute as one JSON object.
+    public var attributesJSON: String
+
+    public init(
+        traceID: String, spanID: String, parentSpanID: String? = nil, serviceName: String? = nil,
+        spanName: String, operation: String? = nil, provider: String? = nil, model: String? = nil,
+        prompt: String? = nil, completion: String? = nil, inputTokens: Int64? = nil,
+        outputTokens: Int64? = nil, latencyMs: Double, startTimeUnixNano: UInt64,
+        endTimeUnixNano: UInt64, statusCode: Int = 0, statusMessage: String? = nil,
+        attributesJSON: String = "{}"
+    ) {
+        self.traceID = traceID
+        self.spanID = spanID
+        self.parentSpanID = parentSpanID
+        self.serviceName = serviceName
+        self.spanName = spanName
+        self.operation = operation
+        self.provider = provider
+        self.model = model
+        self.prompt = prompt
+        self.completion = completion
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.latencyMs = latencyMs
+        self.startTimeUnixNano = startTimeUnixNano
+        self.endTimeUnixNano = endTimeUnixNano
+        self.statusCode = statusCode
+        self.statusMessage = statusMessage
+        self.attributesJSON = attributesJSON
+    }
+}
+
+/// What mapping one export produced: the rows to store, and the spans it could not accept.
+public struct MappedExport: Equatable, Sendable {
+    public var records: [LLMLogRecord] = []
+    /// Spans that are not GenAI: dropped on purpose, not an error.
+    public var droppedSpans = 0
+    /// Spans refused (malformed ids); reported to the client as partial success.
+    public var rejectedSpans = 0
+    /// Why the first rejected span was refused, for `partial_success.error_message`.
+    public var rejectionMessage: String?
+
+    public init() {}
+}

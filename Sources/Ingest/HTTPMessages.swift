@@ -1,0 +1,63 @@
+/// What the server knows of a request before reading its body (the CGI parameters).
+public struct RequestHead: Sendable {
+    public var method: String
+    public var path: String
+    public var contentType: String?
+    public var contentEncoding: String?
+    /// The declared `Content-Length`, if any.
+    public var contentLength: Int?
+    public var ingateKey: String?
+    public var authorization: String?
+
+    public init(method: String, path: String, contentType: String? = nil, contentEncoding: String? = nil,
+                contentLength: Int? = nil, ingateKey: String? = nil, authorization: String? = nil) {
+        self.method = method
+        self.path = path
+        self.contentType = contentType
+        self.contentEncoding = contentEncoding
+        self.contentLength = contentLength
+        self.ingateKey = ingateKey
+        self.authorization = authorization
+    }
+}
+
+/// A complete response, ready to be written by whichever server carries it.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+    /// What happened, for the one log line per request.
+    public var outcome: ExportOutcome
+
+    public init(status: Int, headers: [(name: String, value: String)], body: [UInt8], outcome: ExportOutcome) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.outcome = outcome
+    }
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+}
+
+/// Counts and sizes of one request, safe to log (no key, no content).
+public struct ExportOutcome: Sendable, Equatable {
+    public var bodyBytes = 0
+    public var spansKept = 0
+    public var spansStored = 0
+    public var spansDropped = 0
+    public var spansRejected = 0
+    /// The error message for a failed request.
+    public var error: String?
+
+    public init() {}
+}
+
+/// Reads the request body, at most `limit` bytes; throws `BodyTooLarge` past it.
+public typealias BodyReader = (_ limit: Int) throws -> [UInt8]
+
+/// Thrown by a `BodyReader` when the body turns out longer than the limit.
+public struct BodyTooLarge: Error {
+    public init() {}
+}

@@ -1,0 +1,56 @@
+import Foundation
+import Storage
+
+/// Where active API keys come from; `LogStore` is the real one.
+public protocol KeySource: Sendable {
+    func activeKeys() throws(StorageError) -> [ActiveKey]
+}
+
+extension LogStore: KeySource {}
+
+/// Checks presented API keys against the active keys, re-read from storage every few seconds so
+/// that a revoked key stops working in a running server. Keys are compared as SHA-256 digests in
+/// constant time, so response timing says nothing about how much of a key was right.
+public final class KeyRing: @unchecked Sendable {
+    private let source: any KeySource
+    private let refreshInterval: TimeInterval
+    private let lock = NSLock()
+    private var keys: [ActiveKey] = []
+    private var loadedAt: Date?
+
+    public init(source: any KeySource, refreshInterval: TimeInterval = 2) {
+        self.source = source
+        self.refreshInterval = refreshInterval
+    }
+
+    /// The id of the active key equal to `key`, or nil.
+    public func keyID(for key: String) throws(StorageError) -> Int64? {
+        let digest = APIKeyFormat.sha256(key)
+        var match: Int64?
+        for candidate in try current() where constantTimeEqual(candidate.hash, digest) {
+            match = candidate.id
+        }
+        return match
+    }
+
+    private func current() throws(StorageError) -> [ActiveKey] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let loadedAt, Date().timeIntervalSince(loadedAt) < refreshInterval { return keys }
+        do {
+            keys = try source.activeKeys()
+            loadedAt = Date()
+        } catch {
+            // A busy database should not lock everybody out: keep the last known keys.
+            guard loadedAt != nil else { throw error }
+        }
+        return keys
+    }
+}
+
+func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    guard a.count == b.count else { return false }
+    var difference: UInt8 = 0
+    for index in a.indices { difference |= a[index] ^ b[index] }
+    return difference == 0
+}

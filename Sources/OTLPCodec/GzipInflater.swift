@@ -1,0 +1,47 @@
+import CZlib
+
+/// Inflates a gzip body with zlib, refusing to grow past a limit so that a compressed bomb costs
+/// at most `limit` bytes of memory.
+public enum GzipInflater {
+    public static func inflate(_ input: [UInt8], limit: Int) throws(DecodeError) -> [UInt8] {
+        var stream = z_stream()
+        // 15 + 16: a gzip wrapper (not raw deflate, not zlib), the largest window.
+        guard ingate_inflate_init2(&stream, 15 + 16) == Z_OK else {
+            throw .malformed("gzip: cannot initialise the inflater")
+        }
+        defer { inflateEnd(&stream) }
+
+        var output: [UInt8] = []
+        output.reserveCapacity(min(max(input.count * 4, 64 << 10), limit))
+        let chunkSize = 64 << 10
+        var chunk = [UInt8](repeating: 0, count: chunkSize)
+        var status: Int32 = Z_OK
+
+        try input.withUnsafeBufferPointer { (inBuffer) throws(DecodeError) in
+            stream.next_in = UnsafeMutablePointer(mutating: inBuffer.baseAddress)
+            stream.avail_in = UInt32(inBuffer.count)
+            repeat {
+                let produced = chunk.withUnsafeMutableBufferPointer { outBuffer -> Int in
+                    stream.next_out = outBuffer.baseAddress
+                    stream.avail_out = UInt32(chunkSize)
+                    status = CZlib.inflate(&stream, Z_NO_FLUSH)
+                    return chunkSize - Int(stream.avail_out)
+                }
+                switch status {
+                case Z_OK, Z_STREAM_END, Z_BUF_ERROR:
+                    break
+                default:
+                    throw .malformed("gzip: corrupt data at compressed byte \(Int(stream.total_in))")
+                }
+                if output.count + produced > limit {
+                    throw .inflatedTooLarge(limit: limit)
+                }
+                output.append(contentsOf: chunk[0..<produced])
+                if status == Z_BUF_ERROR && produced == 0 {
+                    throw .malformed("gzip: truncated stream after \(Int(stream.total_in)) compressed bytes")
+                }
+            } while status != Z_STREAM_END
+        }
+        return output
+    }
+}

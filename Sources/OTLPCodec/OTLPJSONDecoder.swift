@@ -1,0 +1,294 @@
+import Foundation
+
+/// Decodes OTLP/JSON into the generated messages, following the OTLP rules that differ from the
+/// standard proto3 JSON mapping: hex ids (either case), 64-bit integers as strings or numbers,
+/// enums as integers (names tolerated), lowerCamelCase names (snake_case tolerated), unknown
+/// fields ignored. https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding
+public enum OTLPJSONDecoder {
+    public static func decodeTraceExport(_ bytes: [UInt8], limits: DecodingLimits) throws(DecodeError) -> TraceExportRequest {
+        let document = try JSONParser.parse(bytes, maxDepth: limits.maxNestingDepth)
+        var request = TraceExportRequest()
+        let root = try JSONObject(document, path: "$")
+        request.resourceSpans = try root.array("resourceSpans", "resource_spans").map(resourceSpans)
+        return request
+    }
+
+    private static func resourceSpans(_ node: JSONObject) throws(DecodeError) -> ResourceSpans {
+        var message = ResourceSpans()
+        if let resource = try node.object("resource") {
+            message.resource.attributes = try resource.array("attributes").map(keyValue)
+            message.resource.droppedAttributesCount = try resource.uint32("droppedAttributesCount", "dropped_attributes_count")
+        }
+        message.scopeSpans = try node.array("scopeSpans", "scope_spans").map(scopeSpans)
+        message.schemaURL = try node.string("schemaUrl", "schema_url")
+        return message
+    }
+
+    private static func scopeSpans(_ node: JSONObject) throws(DecodeError) -> ScopeSpans {
+        var message = ScopeSpans()
+        if let scope = try node.object("scope") {
+            message.scope.name = try scope.string("name")
+            message.scope.version = try scope.string("version")
+            message.scope.attributes = try scope.array("attributes").map(keyValue)
+        }
+        message.spans = try node.array("spans").map(span)
+        message.schemaURL = try node.string("schemaUrl", "schema_url")
+        return message
+    }
+
+    private static func span(_ node: JSONObject) throws(DecodeError) -> Span {
+        var message = Span()
+        message.traceID = try node.id("traceId", "trace_id")
+        message.spanID = try node.id("spanId", "span_id")
+        message.parentSpanID = try node.id("parentSpanId", "parent_span_id")
+        message.traceState = try node.string("traceState", "trace_state")
+        message.flags = try node.uint32("flags")
+        message.name = try node.string("name")
+        message.kind = Span.SpanKind(rawValue: try node.enumValue("kind", names: spanKindNames)) ?? .unspecified
+        message.startTimeUnixNano = try node.uint64("startTimeUnixNano", "start_time_unix_nano")
+        message.endTimeUnixNano = try node.uint64("endTimeUnixNano", "end_time_unix_nano")
+        message.attributes = try node.array("attributes").map(keyValue)
+        message.droppedAttributesCount = try node.uint32("droppedAttributesCount", "dropped_attributes_count")
+        message.events = try node.array("events").map(event)
+        message.droppedEventsCount = try node.uint32("droppedEventsCount", "dropped_events_count")
+        message.links = try node.array("links").map(link)
+        message.droppedLinksCount = try node.uint32("droppedLinksCount", "dropped_links_count")
+        if let status = try node.object("status") {
+            message.status.message = try status.string("message")
+            message.status.code = SpanStatus.StatusCode(rawValue: try status.enumValue("code", names: statusCodeNames)) ?? .unset
+        }
+        return message
+    }
+
+    private static func event(_ node: JSONObject) throws(DecodeError) -> SpanEvent {
+        var message = SpanEvent()
+        message.timeUnixNano = try node.uint64("timeUnixNano", "time_unix_nano")
+        message.name = try node.string("name")
+        message.attributes = try node.array("attributes").map(keyValue)
+        message.droppedAttributesCount = try node.uint32("droppedAttributesCount", "dropped_attributes_count")
+        return message
+    }
+
+    private static func link(_ node: JSONObject) throws(DecodeError) -> SpanLink {
+        var message = SpanLink()
+        message.traceID = try node.id("traceId", "trace_id")
+        message.spanID = try node.id("spanId", "span_id")
+        message.traceState = try node.string("traceState", "trace_state")
+        message.attributes = try node.array("attributes").map(keyValue)
+        message.droppedAttributesCount = try node.uint32("droppedAttributesCount", "dropped_attributes_count")
+        message.flags = try node.uint32("flags")
+        return message
+    }
+
+    static func keyValue(_ node: JSONObject) throws(DecodeError) -> KeyValue {
+        var message = KeyValue()
+        message.key = try node.string("key")
+        if let value = try node.object("value") {
+            message.value = try anyValue(value)
+        }
+        return message
+    }
+
+    static func anyValue(_ node: JSONObject) throws(DecodeError) -> AnyValue {
+        var message = AnyValue()
+        if node.has("stringValue", "string_value") {
+            message.stringValue = try node.string("stringValue", "string_value")
+        } else if node.has("boolValue", "bool_value") {
+            message.boolValue = try node.bool("boolValue", "bool_value")
+        } else if node.has("intValue", "int_value") {
+            message.intValue = try node.int64("intValue", "int_value")
+        } else if node.has("doubleValue", "double_value") {
+            message.doubleValue = try node.double("doubleValue", "double_value")
+        } else if node.has("bytesValue", "bytes_value") {
+            message.bytesValue = try node.base64("bytesValue", "bytes_value")
+        } else if let array = try node.object("arrayValue", "array_value") {
+            var values = ArrayValue()
+            values.values = try array.array("values").map(anyValue)
+            message.arrayValue = values
+        } else if let list = try node.object("kvlistValue", "kvlist_value") {
+            var values = KeyValueList()
+            values.values = try list.array("values").map(keyValue)
+            message.kvlistValue = values
+        }
+        return message
+    }
+
+    private static let spanKindNames: [String: Int] = [
+        "SPAN_KIND_UNSPECIFIED": 0, "SPAN_KIND_INTERNAL": 1, "SPAN_KIND_SERVER": 2,
+        "SPAN_KIND_CLIENT": 3, "SPAN_KIND_PRODUCER": 4, "SPAN_KIND_CONSUMER": 5,
+    ]
+    private static let statusCodeNames: [String: Int] = [
+        "STATUS_CODE_UNSET": 0, "STATUS_CODE_OK": 1, "STATUS_CODE_ERROR": 2,
+    ]
+}
+
+/// A JSON object with its path in the document, so that every error says where it happened.
+struct JSONObject {
+    let members: [String: JSONValue]
+    let path: String
+
+    init(_ value: JSONValue, path: String) throws(DecodeError) {
+        guard case .object(let members) = value else {
+            throw .malformed("JSON: \(path) must be an object")
+        }
+        self.members = members
+        self.path = path
+    }
+
+    func has(_ names: String...) -> Bool {
+        names.contains { name in
+            if let value = members[name], value != .null { return true }
+            return false
+        }
+    }
+
+    /// The first of the names that is present and not null, with the name that matched.
+    private func lookup(_ names: [String]) -> (String, JSONValue)? {
+        for name in names {
+            if let value = members[name], value != .null { return (name, value) }
+        }
+        return nil
+    }
+
+    private func fail(_ name: String, _ expected: String) -> DecodeError {
+        .malformed("JSON: \(path).\(name) must be \(expected)")
+    }
+
+    func object(_ names: String...) throws(DecodeError) -> JSONObject? {
+        guard let (name, value) = lookup(names) else { return nil }
+        return try JSONObject(value, path: "\(path).\(name)")
+    }
+
+    func array(_ names: String...) throws(DecodeError) -> [JSONObject] {
+        guard let (name, value) = lookup(names) else { return [] }
+        guard case .array(let elements) = value else { throw fail(name, "an array") }
+        var objects: [JSONObject] = []
+        objects.reserveCapacity(elements.count)
+        for (offset, element) in elements.enumerated() {
+            objects.append(try JSONObject(element, path: "\(path).\(name)[\(offset)]"))
+        }
+        return objects
+    }
+
+    func string(_ names: String...) throws(DecodeError) -> String {
+        guard let (name, value) = lookup(names) else { return "" }
+        guard case .string(let text) = value else { throw fail(name, "a string") }
+        return text
+    }
+
+    func bool(_ names: String...) throws(DecodeError) -> Bool {
+        guard let (name, value) = lookup(names) else { return false }
+        guard case .bool(let flag) = value else { throw fail(name, "true or false") }
+        return flag
+    }
+
+    /// An integer given as a JSON number or a decimal string (proto3 JSON allows both).
+    private func integerText(_ names: [String]) throws(DecodeError) -> (String, String)? {
+        guard let (name, value) = lookup(names) else { return nil }
+        switch value {
+        case .number(let text), .string(let text): return (name, text)
+        default: throw fail(name, "an integer")
+        }
+    }
+
+    func uint64(_ names: String...) throws(DecodeError) -> UInt64 {
+        guard let (name, text) = try integerText(names) else { return 0 }
+        guard let number = parseInteger(text, as: UInt64.self) else { throw fail(name, "an unsigned 64-bit integer") }
+        return number
+    }
+
+    func int64(_ names: String...) throws(DecodeError) -> Int64 {
+        guard let (name, text) = try integerText(names) else { return 0 }
+        guard let number = parseInteger(text, as: Int64.self) else { throw fail(name, "a 64-bit integer") }
+        return number
+    }
+
+    func uint32(_ names: String...) throws(DecodeError) -> UInt32 {
+        guard let (name, text) = try integerText(names) else { return 0 }
+        guard let number = parseInteger(text, as: UInt32.self) else { throw fail(name, "an unsigned 32-bit integer") }
+        return number
+    }
+
+    func double(_ names: String...) throws(DecodeError) -> Double {
+        guard let (name, value) = lookup(names) else { return 0 }
+        switch value {
+        case .number(let text):
+            if let number = Double(text) { return number }
+        case .string(let text):
+            switch text {
+            case "NaN": return .nan
+            case "Infinity": return .infinity
+            case "-Infinity": return -.infinity
+            default: if let number = Double(text) { return number }
+            }
+        default: break
+        }
+        throw fail(name, "a number")
+    }
+
+    /// An enum as its integer (what OTLP requires) or, leniently, as its name.
+    func enumValue(_ name: String, names: [String: Int]) throws(DecodeError) -> Int {
+        guard let (matched, value) = lookup([name]) else { return 0 }
+        switch value {
+        case .number(let text):
+            if let number = Int32(text) { return Int(number) }
+        case .string(let text):
+            if let number = names[text] ?? Int32(text).map(Int.init) { return number }
+        default: break
+        }
+        throw fail(matched, "an enum number")
+    }
+
+    /// Trace and span ids: hex in OTLP/JSON. Base64 of the right size is accepted as a courtesy
+    /// to exporters that used the plain proto3 mapping. Anything else yields empty bytes, which
+    /// the mapper rejects for that span alone.
+    func id(_ names: String...) throws(DecodeError) -> Data {
+        guard let (name, value) = lookup(names) else { return Data() }
+        guard case .string(let text) = value else { throw fail(name, "a hex string") }
+        if let bytes = decodeHex(text) { return bytes }
+        if text.count == 24 || text.count == 12, let bytes = Data(base64Encoded: text) { return bytes }
+        return Data()
+    }
+
+    func base64(_ names: String...) throws(DecodeError) -> Data {
+        guard let (name, value) = lookup(names) else { return Data() }
+        guard case .string(let text) = value, let bytes = Data(base64Encoded: text) else {
+            throw fail(name, "base64")
+        }
+        return bytes
+    }
+}
+
+/// Parses a decimal integer; also accepts an integral value written with a fraction or
+/// exponent (`1e3`, `5.0`), which proto3 JSON allows for integer fields.
+func parseInteger<T: FixedWidthInteger>(_ text: String, as type: T.Type) -> T? {
+    if let number = T(text) { return number }
+    guard let number = Decimal(string: text), number == number.rounded() else { return nil }
+    let integral = NSDecimalNumber(decimal: number)
+    if integral.compare(NSDecimalNumber(string: String(T.max))) == .orderedDescending { return nil }
+    if integral.compare(NSDecimalNumber(string: String(T.min))) == .orderedAscending { return nil }
+    return T(integral.stringValue)
+}
+
+private extension Decimal {
+    func rounded() -> Decimal {
+        var value = self
+        var result = Decimal()
+        NSDecimalRound(&result, &value, 0, .plain)
+        return result
+    }
+}
+
+/// Hex to bytes, either case; nil when the text is not an even run of hex digits.
+func decodeHex(_ text: String) -> Data? {
+    let utf8 = Array(text.utf8)
+    guard utf8.count % 2 == 0 else { return nil }
+    var bytes = Data(capacity: utf8.count / 2)
+    var index = 0
+    while index < utf8.count {
+        guard let high = hexDigitValue(utf8[index]), let low = hexDigitValue(utf8[index + 1]) else { return nil }
+        bytes.append(high << 4 | low)
+        index += 2
+    }
+    return bytes
+}

@@ -1,0 +1,19 @@
+import SwiftProtobuf
+
+/// Short names for the generated OTLP messages the rest of the package works with.
+public typealias TraceExportRequest = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest
+public typealias TraceExportResponse = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse
+public typealias TracePartialSuccess = Opentelemetry_Proto_Collector_Trace_V1_ExportTracePartialSuccess
+public typealias ResourceSpans = Opentelemetry_Proto_Trace_V1_ResourceSpans
+public typealias ScopeSpans = Opentelemetry_Proto_Trace_V1_ScopeSpans
+public typealias Span = Opentelemetry_Proto_Trace_V1_Span
+public typealias SpanEvent = Opentelemetry_Proto_Trace_V1_Span.Event
+public typealias SpanLink = Opentelemetry_Proto_Trace_V1_Span.Link
+public typealias SpanStatus = Opentelemetry_Proto_Trace_V1_Status
+public typealias Resource = Opentelemetry_Proto_Resource_V1_Resource
+public typealias InstrumentationScope = Opentelemetry_Proto_Common_V1_InstrumentationScope
+public typealias KeyValue = Opentelemetry_Proto_Common_V1_KeyValue
+public typealias AnyValue = Opentelemetry_Proto_Common_V1_AnyValue
+public typealias ArrayValue = Opentelemetry_Proto_Common_V1_ArrayValue
+public typealias KeyValueList = Opentelemetry_Proto_Common_V1_KeyValueList
+public typealias RPCStatus = Google_Rpc_Status

@@ -1,0 +1,209 @@
+import Foundation
+import GenAIMapping
+
+/// The SQLite database of LLM logs and API keys: opened (and migrated) once, shared by every
+/// request thread of a process. Calls are serialised on one connection; other processes writing
+/// the same file wait up to the busy timeout.
+public final class LogStore: @unchecked Sendable {
+    public let path: String
+    private let lock = NSLock()
+    private let connection: SQLiteConnection
+    private let insertLog: SQLiteStatement
+
+    /// Opens or creates the database at `path`, failing fast with a message naming the path.
+    public init(path: String, busyTimeoutMilliseconds: Int32 = 5_000) throws(StorageError) {
+        self.path = path
+        try Self.checkFolder(of: path)
+        connection = try SQLiteConnection(path: path)
+        connection.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
+        do {
+            try connection.execute("PRAGMA journal_mode = WAL")
+            // FULL: a commit is on disk (WAL fsynced) before we answer 200.
+            try connection.execute("PRAGMA synchronous = FULL")
+            try Self.migrate(connection)
+            insertLog = try connection.prepare("""
+                INSERT OR IGNORE INTO llm_logs (
+                    api_key_id, received_at, trace_id, span_id, parent_span_id, service_name,
+                    span_name, operation, provider, model, prompt, completion, input_tokens,
+                    output_tokens, latency_ms, start_time_unix_nano, end_time_unix_nano,
+                    status_code, status_message, attributes
+                ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        } catch {
+            throw Self.openingError(error, path: path)
+        }
+    }
+
+    /// Closes the connection; later calls fail. Called on shutdown after the last request.
+    public func close() {
+        lock.withLock { connection.close() }
+    }
+
+    /// Stores the records of one request in one transaction. Returns how many were new: a span
+    /// already stored for this key (a retried export) is skipped by the unique index.
+    @discardableResult
+    public func insert(_ records: [LLMLogRecord], apiKeyID: Int64, receivedAt: Int64) throws(StorageError) -> Int {
+        guard !records.isEmpty else { return 0 }
+        return try locked { () throws(StorageError) -> Int in
+            try transaction { () throws(StorageError) -> Int in
+                var inserted = 0
+                for record in records {
+                    try bind(record, apiKeyID: apiKeyID, receivedAt: receivedAt)
+                    defer { insertLog.reset() }
+                    _ = try insertLog.step()
+                    inserted += connection.changes
+                }
+                return inserted
+            }
+        }
+    }
+
+    private func bind(_ record: LLMLogRecord, apiKeyID: Int64, receivedAt: Int64) throws(StorageError) {
+        let s = insertLog
+        s.bind(1, apiKeyID)
+        s.bind(2, receivedAt)
+        s.bind(3, record.traceID)
+        s.bind(4, record.spanID)
+        s.bind(5, record.parentSpanID)
+        s.bind(6, record.serviceName)
+        s.bind(7, record.spanName)
+        s.bind(8, record.operation)
+        s.bind(9, record.provider)
+        s.bind(10, record.model)
+        s.bind(11, record.prompt)
+        s.bind(12, record.completion)
+        s.bind(13, record.inputTokens)
+        s.bind(14, record.outputTokens)
+        s.bind(15, record.latencyMs)
+        s.bind(16, Int64(clamping: record.startTimeUnixNano))
+        s.bind(17, Int64(clamping: record.endTimeUnixNano))
+        s.bind(18, Int64(record.statusCode))
+        s.bind(19, record.statusMessage)
+        s.bind(20, record.attributesJSON)
+    }
+
+    /// The newest stored logs, newest first.
+    public func recentLogs(limit: Int) throws(StorageError) -> [StoredLog] {
+        try locked { () throws(StorageError) -> [StoredLog] in
+            let query = try connection.prepare("""
+                SELECT id, api_key_id, received_at, trace_id, span_id, parent_span_id, service_name,
+                       span_name, operation, provider, model, prompt, completion, input_tokens,
+                       output_tokens, latency_ms, start_time_unix_nano, end_time_unix_nano,
+                       status_code, status_message, attributes
+                FROM llm_logs ORDER BY id DESC LIMIT ?
+                """)
+            query.bind(1, Int64(limit))
+            var logs: [StoredLog] = []
+            while try query.step() {
+                logs.append(StoredLog(
+                    id: query.int64(0) ?? 0,
+                    apiKeyID: query.int64(1) ?? 0,
+                    receivedAt: query.int64(2) ?? 0,
+                    record: LLMLogRecord(
+                        traceID: query.string(3) ?? "",
+                        spanID: query.string(4) ?? "",
+                        parentSpanID: query.string(5),
+                        serviceName: query.string(6),
+                        spanName: query.string(7) ?? "",
+                        operation: query.string(8),
+                        provider: query.string(9),
+                        model: query.string(10),
+                        prompt: query.string(11),
+                        completion: query.string(12),
+                        inputTokens: query.int64(13),
+                        outputTokens: query.int64(14),
+                        latencyMs: query.double(15),
+                        startTimeUnixNano: UInt64(clamping: query.int64(16) ?? 0),
+                        endTimeUnixNano: UInt64(clamping: query.int64(17) ?? 0),
+                        statusCode: Int(query.int64(18) ?? 0),
+                        statusMessage: query.string(19),
+                        attributesJSON: query.string(20) ?? "{}"
+                    )
+                ))
+            }
+            return logs
+        }
+    }
+
+    /// Runs `body` inside BEGIN IMMEDIATE … COMMIT, rolling back on any error. IMMEDIATE takes the
+    /// write lock up front, so a busy database shows up here, before any work, as `.busy`.
+    func transaction<T>(_ body: () throws(StorageError) -> T) throws(StorageError) -> T {
+        try connection.execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try connection.execute("COMMIT")
+            return result
+        } catch {
+            try? connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Runs `body` on the shared connection, holding the lock.
+    func withConnection<T>(_ body: (SQLiteConnection) throws(StorageError) -> T) throws(StorageError) -> T {
+        try locked { () throws(StorageError) -> T in try body(connection) }
+    }
+
+    /// `NSLock.withLock` with the typed error preserved.
+    private func locked<T>(_ body: () throws(StorageError) -> T) throws(StorageError) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    private static func migrate(_ connection: SQLiteConnection) throws(StorageError) {
+        let version = try connection.prepare("PRAGMA user_version")
+        for (offset, sql) in Schema.migrations.enumerated() {
+            let number = offset + 1
+            version.reset()
+            guard try version.step(), (version.int64(0) ?? 0) < number else { continue }
+            // Re-check inside the write lock: another process may be migrating the same file.
+            try connection.execute("BEGIN IMMEDIATE")
+            do {
+                version.reset()
+                _ = try version.step()
+                if (version.int64(0) ?? 0) < number {
+                    try connection.execute(sql)
+                    try connection.execute("PRAGMA user_version = \(number)")
+                }
+                version.reset()
+                try connection.execute("COMMIT")
+            } catch {
+                version.reset()
+                try? connection.execute("ROLLBACK")
+                throw error
+            }
+        }
+        version.reset()
+    }
+
+    private static func checkFolder(of path: String) throws(StorageError) {
+        let folder = (path as NSString).deletingLastPathComponent
+        let directory = folder.isEmpty ? "." : folder
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+            throw .cannotOpen(path: path, reason: "folder \(directory) does not exist")
+        }
+        guard isDirectory.boolValue else {
+            throw .cannotOpen(path: path, reason: "\(directory) is not a folder")
+        }
+        let exists = FileManager.default.fileExists(atPath: path)
+        if !exists && !FileManager.default.isWritableFile(atPath: directory) {
+            throw .cannotOpen(path: path, reason: "folder \(directory) is not writable")
+        }
+    }
+
+    private static func openingError(_ error: StorageError, path: String) -> StorageError {
+        if case .cannotOpen = error { return error }
+        return .cannotOpen(path: path, reason: error.description)
+    }
+}
+
+/// A stored row as read back: the record plus what the store added.
+public struct StoredLog: Equatable, Sendable {
+    public var id: Int64
+    public var apiKeyID: Int64
+    /// Unix milliseconds.
+    public var receivedAt: Int64
+    public var record: LLMLogRecord
+}

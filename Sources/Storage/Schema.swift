@@ -1,0 +1,40 @@
+/// The schema as numbered migrations; `PRAGMA user_version` records how many have run.
+/// Append new migrations, never edit old ones: databases in the field have run them.
+enum Schema {
+    static let migrations: [String] = [
+        // 1: API keys and the LLM log.
+        """
+        CREATE TABLE api_keys (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            key_hash TEXT NOT NULL UNIQUE,
+            created_at INTEGER NOT NULL,
+            revoked_at INTEGER
+        );
+        CREATE TABLE llm_logs (
+            id INTEGER PRIMARY KEY,
+            api_key_id INTEGER NOT NULL REFERENCES api_keys(id),
+            received_at INTEGER NOT NULL,
+            trace_id TEXT NOT NULL,
+            span_id TEXT NOT NULL,
+            parent_span_id TEXT,
+            service_name TEXT,
+            span_name TEXT NOT NULL,
+            operation TEXT,
+            provider TEXT,
+            model TEXT,
+            prompt TEXT,
+            completion TEXT,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            latency_ms REAL NOT NULL,
+            start_time_unix_nano INTEGER NOT NULL,
+            end_time_unix_nano INTEGER NOT NULL,
+            status_code INTEGER NOT NULL,
+            status_message TEXT,
+            attributes TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX llm_logs_key_trace_span ON llm_logs (api_key_id, trace_id, span_id);
+        """,
+    ]
+}

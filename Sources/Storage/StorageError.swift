@@ -1,0 +1,31 @@
+/// Why storage refused a call. `isRetryable` tells whether the client should try again later
+/// (busy or unavailable storage: 503) or not (a bug or a bad request: 500).
+public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The database file or its folder cannot be opened or created.
+    case cannotOpen(path: String, reason: String)
+    /// Another writer held the lock past the busy timeout.
+    case busy
+    /// The disk is full, read-only or failing.
+    case unavailable(String)
+    /// Anything else SQLite reported.
+    case failed(String)
+    /// A key id that does not exist.
+    case noSuchKey(Int64)
+
+    public var isRetryable: Bool {
+        switch self {
+        case .busy, .unavailable: true
+        case .cannotOpen, .failed, .noSuchKey: false
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let reason): "cannot open database \(path): \(reason)"
+        case .busy: "database is busy"
+        case .unavailable(let reason): "storage unavailable: \(reason)"
+        case .failed(let reason): "storage error: \(reason)"
+        case .noSuchKey(let id): "no API key with id \(id)"
+        }
+    }
+}

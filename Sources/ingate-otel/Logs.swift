@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import Storage
+
+struct Logs: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the newest LLM logs, as a table or as JSON lines.")
+
+    @OptionGroup var database: DatabaseOption
+    @Option(help: "How many rows.") var limit: Int = 20
+    @Flag(help: "One JSON object per line, every column.") var json = false
+
+    func run() throws {
+        let store = openStore(database)
+        let logs: [StoredLog]
+        do {
+            logs = try store.recentLogs(limit: max(0, limit))
+        } catch {
+            fail(error.description)
+        }
+        if json {
+            for log in logs { print(LogJSON.line(log)) }
+            return
+        }
+        let rows = logs.map { log -> [String] in
+            let record = log.record
+            return [
+                String(log.id), formatTime(log.receivedAt), record.serviceName ?? "-", record.provider ?? "-",
+                record.model ?? "-", record.operation ?? "-",
+                record.inputTokens.map(String.init) ?? "-", record.outputTokens.map(String.init) ?? "-",
+                String(format: "%.1f", record.latencyMs), String(record.statusCode),
+                Table.clip(record.prompt ?? "-", 40),
+            ]
+        }
+        print(Table(header: ["ID", "RECEIVED", "SERVICE", "PROVIDER", "MODEL", "OPERATION", "IN", "OUT", "MS", "STATUS", "PROMPT"],
+                    rows: rows).render())
+    }
+}

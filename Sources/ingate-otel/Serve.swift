@@ -1,0 +1,57 @@
+import ArgumentParser
+import FastCGIServer
+import Foundation
+import Ingest
+import Logging
+import Storage
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the FastCGI responder (socket on fd 0, as spawn-fcgi passes it, or --socket).")
+
+    @OptionGroup var database: DatabaseOption
+
+    @Option(help: "Listen on this Unix socket instead of the one inherited on fd 0.")
+    var socket: String?
+
+    @Option(help: "Permissions of the --socket file, in octal.")
+    var socketMode: String = "660"
+
+    @Option(help: "Request threads (default: the number of cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Largest inflated (decompressed) body in bytes.")
+    var maxInflatedBytes: Int = 64 << 20
+
+    func run() throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let logger = Logger(label: "ingate-otel")
+
+        let store: LogStore
+        do {
+            store = try LogStore(path: database.path)
+        } catch {
+            fail(error.description)
+        }
+
+        let listenFD: Int32
+        do {
+            if let socket {
+                guard let mode = mode_t(socketMode, radix: 8) else { fail("--socket-mode \(socketMode) is not octal") }
+                listenFD = try ListeningSocket.open(path: socket, mode: mode)
+            } else {
+                listenFD = try ListeningSocket.inherited()
+            }
+        } catch {
+            fail(error.description)
+        }
+
+        var configuration = IngestConfiguration()
+        configuration.decoding.maxInflatedBytes = maxInflatedBytes
+        let handler = ExportHandler(configuration: configuration, keys: KeyRing(source: store), sink: store)
+        let shutdown = ShutdownSignal()
+        shutdown.installHandlers()
+        FastCGIServer(listenFD: listenFD, threads: threads, handler: handler, logger: logger, shutdown: shutdown).run()
+        store.close()
+    }
+}

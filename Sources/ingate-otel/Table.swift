@@ -1,0 +1,23 @@
+/// A plain text table with columns padded to their widest cell.
+struct Table {
+    var header: [String]
+    var rows: [[String]]
+
+    func render() -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        return all.map { row in
+            row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+
+    /// One line of at most `width` characters.
+    static func clip(_ text: String, _ width: Int) -> String {
+        let line = text.replacingOccurrences(of: "\n", with: " ")
+        return line.count <= width ? line : String(line.prefix(width - 1)) + "…"
+    }
+}
+
+import Foundation
