@@ -56,6 +56,8 @@ let package = Package(
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "TestSupport"]),
         .testTarget(name: "FastCGIServerTests", dependencies: ["FastCGIServer", "TestSupport"]),
         // Small builders for OTLP exports shared by the test targets.
-        .target(name: "TestSupport", dependencies: ["OTLPCodec"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: [
+            "OTLPCodec", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ], path: "Tests/TestSupport"),
     ]
 )

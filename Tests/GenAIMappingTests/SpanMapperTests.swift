@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+@testable import GenAIMapping
+import OTLPCodec
+import TestSupport
+
+@Suite struct SpanMapperTests {
+    func mapOne(_ span: Span, service: String = "checkout") throws -> LLMLogRecord {
+        let mapped = SpanMapper.map(OTLP.export(service: service, spans: [span]))
+        #expect(mapped.records.count == 1)
+        return try #require(mapped.records.first)
+    }
+
+    @Test func currentConventionNamesFillEveryColumn() throws {
+        let record = try mapOne(OTLP.chatSpan())
+        #expect(record == LLMLogRecord(
+            traceID: "5b8efff798038103d269b633813fc60c",
+            spanID: "eee19b7ec3c1b101",
+            parentSpanID: nil,
+            serviceName: "checkout",
+            spanName: "chat gpt-4o",
+            operation: "chat",
+            provider: "openai",
+            model: "gpt-4o",
+            prompt: nil,
+            completion: nil,
+            inputTokens: 12,
+            outputTokens: 7,
+            latencyMs: 250,
+            startTimeUnixNano: 1_700_000_000_000_000_000,
+            endTimeUnixNano: 1_700_000_000_250_000_000,
+            statusCode: 0,
+            statusMessage: nil,
+            attributesJSON: #"{"gen_ai.operation.name":"chat","gen_ai.provider.name":"openai","gen_ai.request.model":"gpt-4o","gen_ai.usage.input_tokens":12,"gen_ai.usage.output_tokens":7}"#
+        ))
+    }
+
+    @Test func olderConventionNamesAreReadToo() throws {
+        let record = try mapOne(OTLP.span("openai.chat", attributes: [
+            "gen_ai.system": OTLP.string("anthropic"),
+            "gen_ai.response.model": OTLP.string("claude-3-5-sonnet"),
+            "gen_ai.usage.prompt_tokens": OTLP.int(100),
+            "gen_ai.usage.completion_tokens": OTLP.string("25"),
+            "gen_ai.prompt": OTLP.string("[{\"role\":\"user\",\"content\":\"hi\"}]"),
+            "gen_ai.completion": OTLP.string("hello"),
+        ]))
+        #expect(record.provider == "anthropic")
+        #expect(record.model == "claude-3-5-sonnet")
+        #expect(record.inputTokens == 100)
+        #expect(record.outputTokens == 25)
+        #expect(record.prompt == "[{\"role\":\"user\",\"content\":\"hi\"}]")
+        #expect(record.completion == "hello")
+        #expect(record.operation == nil)
+    }
+
+    @Test func newerNameWinsWhenBothGenerationsArePresent() throws {
+        let record = try mapOne(OTLP.span("chat", attributes: [
+            "gen_ai.system": OTLP.string("az.ai.openai"),
+            "gen_ai.provider.name": OTLP.string("azure.ai.openai"),
+            "gen_ai.usage.prompt_tokens": OTLP.int(1),
+            "gen_ai.usage.input_tokens": OTLP.int(2),
+            "gen_ai.response.model": OTLP.string("gpt-4o-2024-08-06"),
+            "gen_ai.request.model": OTLP.string("gpt-4o"),
+        ]))
+        #expect(record.provider == "azure.ai.openai")
+        #expect(record.inputTokens == 2)
+        #expect(record.model == "gpt-4o")
+    }
+
+    @Test func promptAndCompletionFromSpanEvents() throws {
+        let record = try mapOne(OTLP.span("chat", attributes: ["gen_ai.system": OTLP.string("openai")], events: [
+            OTLP.event("gen_ai.content.prompt", ["gen_ai.prompt": OTLP.string("question")]),
+            OTLP.event("gen_ai.content.completion", ["gen_ai.completion": OTLP.string("answer")]),
+        ]))
+        #expect(record.prompt == "question")
+        #expect(record.completion == "answer")
+    }
+
+    @Test func nonGenAISpansAreDroppedSilently() {
+        let mapped = SpanMapper.map(OTLP.export(spans: [OTLP.httpSpan(number: 1), OTLP.chatSpan(number: 2), OTLP.httpSpan(number: 3)]))
+        #expect(mapped.records.map(\.spanID) == ["eee19b7ec3c1b102"])
+        #expect(mapped.droppedSpans == 2)
+        #expect(mapped.rejectedSpans == 0)
+        #expect(mapped.rejectionMessage == nil)
+    }
+
+    @Test func spansWithMalformedIdsAreRejectedAndTheRestKept() {
+        var shortTrace = OTLP.chatSpan(number: 1)
+        shortTrace.traceID = Data([1, 2, 3])
+        var zeroSpan = OTLP.chatSpan(number: 2)
+        zeroSpan.spanID = Data(count: 8)
+        var badParent = OTLP.chatSpan(number: 3)
+        badParent.parentSpanID = Data([9])
+        let good = OTLP.chatSpan(number: 4)
+        let mapped = SpanMapper.map(OTLP.export(spans: [shortTrace, zeroSpan, badParent, good]))
+        #expect(mapped.records.map(\.spanID) == ["eee19b7ec3c1b104"])
+        #expect(mapped.rejectedSpans == 3)
+        #expect(mapped.rejectionMessage == "span \"chat gpt-4o\": trace_id must be 16 bytes and not all zero, got 3 bytes")
+    }
+
+    @Test func attributeValuesAreRenderedFaithfully() throws {
+        let record = try mapOne(OTLP.span("chat", attributes: [
+            "gen_ai.system": OTLP.string("openai"),
+            "int": OTLP.int(-9_007_199_254_740_993),
+            "double": OTLP.double(0.5),
+            "bool": OTLP.bool(false),
+            "bytes": OTLP.bytes([0, 1, 254, 255]),
+            "nested": OTLP.array([OTLP.int(1), OTLP.array([OTLP.string("a\"b")]), OTLP.kvlist(["k": OTLP.string("v\n")])]),
+            "empty": AnyValue(),
+            "gen_ai.system": OTLP.string("ignored duplicate"),
+        ]))
+        #expect(record.attributesJSON == #"{"gen_ai.system":"openai","int":-9007199254740993,"double":0.5,"bool":false,"bytes":"AAH+/w==","nested":[1,["a\"b"],{"k":"v\n"}],"empty":null}"#)
+        let parsed = try JSONSerialization.jsonObject(with: Data(record.attributesJSON.utf8)) as? [String: Any]
+        #expect(parsed?["bool"] as? Bool == false)
+    }
+
+    @Test func idsTimesStatusAndParentAreCarriedOver() throws {
+        var span = OTLP.span("chat", parentSpanID: "00f067aa0ba902b7", start: 1_000, durationNanos: 1_500_000,
+                             attributes: ["gen_ai.operation.name": OTLP.string("chat")])
+        span.status.code = .error
+        span.status.message = "rate limited"
+        let record = try mapOne(span, service: "billing")
+        #expect(record.parentSpanID == "00f067aa0ba902b7")
+        #expect(record.latencyMs == 1.5)
+        #expect(record.startTimeUnixNano == 1_000)
+        #expect(record.endTimeUnixNano == 1_501_000)
+        #expect(record.statusCode == 2)
+        #expect(record.statusMessage == "rate limited")
+        #expect(record.serviceName == "billing")
+    }
+
+    @Test func structuredPromptIsStoredAsJSON() throws {
+        let record = try mapOne(OTLP.span("chat", attributes: [
+            "gen_ai.prompt": OTLP.array([OTLP.kvlist(["role": OTLP.string("user"), "content": OTLP.string("hi")])]),
+        ]))
+        #expect(record.prompt == #"[{"role":"user","content":"hi"}]"#)
+    }
+
+    @Test func tokenCountsAbsentOrNotIntegersAreNull() throws {
+        let record = try mapOne(OTLP.span("chat", attributes: [
+            "gen_ai.system": OTLP.string("openai"),
+            "gen_ai.usage.output_tokens": OTLP.string("many"),
+        ]))
+        #expect(record.inputTokens == nil)
+        #expect(record.outputTokens == nil)
+    }
+}

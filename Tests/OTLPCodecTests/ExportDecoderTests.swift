@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+@testable import OTLPCodec
+import TestSupport
+
+@Suite struct ExportDecoderTests {
+    let decoder = ExportDecoder()
+    let sample = OTLP.export(spans: [
+        OTLP.chatSpan(),
+        OTLP.span("nested", number: 2, parentSpanID: "eee19b7ec3c1b101", attributes: [
+            "list": OTLP.array([OTLP.int(1), OTLP.string("two"), OTLP.kvlist(["k": OTLP.bool(true)])]),
+            "blob": OTLP.bytes([0, 1, 254, 255]),
+            "ratio": OTLP.double(0.25),
+            "big": OTLP.int(Int64.max),
+        ], events: [OTLP.event("gen_ai.content.prompt", ["gen_ai.prompt": OTLP.string("hi")])]),
+        OTLP.httpSpan(),
+    ])
+
+    @Test func protobufBodyDecodesToTheSameExport() throws {
+        let decoded = try decoder.decodeTraces(sample.protobufBytes(), format: .protobuf, coding: .identity)
+        #expect(decoded == sample)
+    }
+
+    @Test func otlpJSONBodyDecodesToTheSameExportAsProtobuf() throws {
+        let decoded = try decoder.decodeTraces(sample.otlpJSONBytes(), format: .json, coding: .identity)
+        #expect(decoded == sample)
+    }
+
+    @Test func gzipProtobufAndGzipJSONAreInflated() throws {
+        #expect(try decoder.decodeTraces(gzip(sample.protobufBytes()), format: .protobuf, coding: .gzip) == sample)
+        #expect(try decoder.decodeTraces(gzip(sample.otlpJSONBytes()), format: .json, coding: .gzip) == sample)
+    }
+
+    @Test func gzipBombIsRefusedAtTheInflatedLimit() throws {
+        let limited = ExportDecoder(limits: DecodingLimits(maxInflatedBytes: 1 << 20))
+        let bomb = gzip([UInt8](repeating: 0, count: 8 << 20))
+        #expect(bomb.count < 64 << 10)
+        #expect(throws: DecodeError.inflatedTooLarge(limit: 1 << 20)) {
+            try limited.decodeTraces(bomb, format: .protobuf, coding: .gzip)
+        }
+    }
+
+    @Test func plainBodyOverTheInflatedLimitIsRefusedToo() {
+        let limited = ExportDecoder(limits: DecodingLimits(maxInflatedBytes: 10))
+        #expect(throws: DecodeError.inflatedTooLarge(limit: 10)) {
+            try limited.decodeTraces([UInt8](repeating: 0x0A, count: 11), format: .protobuf, coding: .identity)
+        }
+    }
+
+    @Test func truncatedAndCorruptGzipAreMalformed() {
+        let zipped = gzip(sample.protobufBytes())
+        for broken in [Array(zipped.prefix(zipped.count / 2)), [0x1f, 0x8b] + [UInt8](repeating: 0x55, count: 40)] {
+            #expect {
+                try decoder.decodeTraces(broken, format: .protobuf, coding: .gzip)
+            } throws: { error in
+                guard case DecodeError.malformed(let why) = error else { return false }
+                return why.hasPrefix("gzip:")
+            }
+        }
+    }
+
+    @Test func invalidUTF8InAProtobufStringIsMalformedAndSaysSo() {
+        // ExportTraceServiceRequest{resource_spans{scope_spans{spans{name = 0xFF 0xFE}}}}
+        let span: [UInt8] = [0x2A, 0x02, 0xFF, 0xFE]
+        let scopeSpans: [UInt8] = [0x12, UInt8(span.count)] + span
+        let resourceSpans: [UInt8] = [0x12, UInt8(scopeSpans.count)] + scopeSpans
+        let body: [UInt8] = [0x0A, UInt8(resourceSpans.count)] + resourceSpans
+        #expect(throws: DecodeError.malformed("protobuf: a string field holds invalid UTF-8")) {
+            try decoder.decodeTraces(body, format: .protobuf, coding: .identity)
+        }
+    }
+
+    @Test func garbageIsMalformedProtobuf() {
+        #expect(throws: DecodeError.self) {
+            try decoder.decodeTraces([0xFF, 0xFF, 0xFF, 0xFF, 0x0F], format: .protobuf, coding: .identity)
+        }
+    }
+
+    @Test func emptyBodyIsAnEmptyExport() throws {
+        #expect(try decoder.decodeTraces([], format: .protobuf, coding: .identity).resourceSpans.isEmpty)
+        #expect(try decoder.decodeTraces(Array("{}".utf8), format: .json, coding: .identity).resourceSpans.isEmpty)
+    }
+}
+
+@Suite struct WireFormatTests {
+    @Test(arguments: [
+        ("application/x-protobuf", WireFormat.protobuf),
+        ("application/json", .json),
+        ("application/json; charset=utf-8", .json),
+        ("Application/JSON ; charset=UTF-8", .json),
+        ("application/protobuf", .protobuf),
+    ])
+    func mediaTypesAreReadWithoutTheirParameters(header: String, expected: WireFormat) {
+        #expect(WireFormat(contentType: header) == expected)
+    }
+
+    @Test(arguments: ["text/plain", "application/grpc", "", "application/jsonx"])
+    func otherMediaTypesAreRefused(header: String) {
+        #expect(WireFormat(contentType: header) == nil)
+        #expect(WireFormat(contentType: nil) == nil)
+    }
+
+    @Test func contentCodings() {
+        #expect(ContentCoding(header: nil) == .identity)
+        #expect(ContentCoding(header: "identity") == .identity)
+        #expect(ContentCoding(header: "GZIP") == .gzip)
+        #expect(ContentCoding(header: "br") == nil)
+        #expect(ContentCoding(header: "deflate") == nil)
+    }
+}
