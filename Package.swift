@@ -54,7 +54,9 @@ let package = Package(
         .testTarget(name: "GenAIMappingTests", dependencies: ["GenAIMapping", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "TestSupport"]),
-        .testTarget(name: "FastCGIServerTests", dependencies: ["FastCGIServer", "TestSupport"]),
+        .testTarget(name: "FastCGIServerTests", dependencies: [
+            "FastCGIServer", "TestSupport", .product(name: "Logging", package: "swift-log"),
+        ]),
         // Small builders for OTLP exports shared by the test targets.
         .target(name: "TestSupport", dependencies: [
             "OTLPCodec", .product(name: "SwiftProtobuf", package: "swift-protobuf"),

@@ -1,0 +1,156 @@
+import Foundation
+import Ingest
+import Logging
+import OTLPCodec
+import Storage
+import Testing
+@testable import FastCGIServer
+import TestSupport
+
+/// The responder on a Unix socket in a temporary folder, driven by libfcgi's own client,
+/// `cgi-fcgi` (libfcgi-bin): a real FastCGI peer, without nginx.
+final class RunningServer: @unchecked Sendable {
+    let folder = temporaryFolder()
+    var socketPath: String { folder + "/fcgi.sock" }
+    let store: LogStore
+    let key: String
+    private let shutdown = ShutdownSignal()
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(threads: Int = 4) throws {
+        store = try LogStore(path: folder + "/ingate.db")
+        key = try store.createKey(name: "dev").key
+        let fd = try ListeningSocket.open(path: folder + "/fcgi.sock", mode: 0o600)
+        let handler = ExportHandler(configuration: IngestConfiguration(), keys: KeyRing(source: store), sink: store)
+        let server = FastCGIServer(listenFD: fd, threads: threads, handler: handler,
+                                   logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), shutdown: shutdown)
+        let done = finished
+        let thread = Thread {
+            server.run()
+            close(fd)
+            done.signal()
+        }
+        thread.start()
+    }
+
+    /// Stops the server and waits for its workers; true when they stopped in time.
+    func stop() -> Bool {
+        shutdown.request()
+        return finished.wait(timeout: .now() + 5) == .success
+    }
+
+    deinit {
+        shutdown.request()
+        removeTemporaryFolder(folder)
+    }
+
+    struct Reply {
+        var status: Int
+        var headers: [String: String]
+        var body: [UInt8]
+    }
+
+    func post(_ body: [UInt8], path: String = "/v1/traces", contentType: String = "application/x-protobuf",
+              contentLength: Int? = nil, key: String? = nil) throws -> Reply {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/cgi-fcgi")
+        process.arguments = ["-bind", "-connect", socketPath]
+        process.environment = [
+            "REQUEST_METHOD": "POST", "DOCUMENT_URI": path, "CONTENT_TYPE": contentType,
+            "CONTENT_LENGTH": String(contentLength ?? body.count), "HTTP_X_INGATE_KEY": key ?? self.key,
+        ]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        let writer = Thread {
+            input.fileHandleForWriting.write(Data(body))
+            try? input.fileHandleForWriting.close()
+        }
+        writer.start()
+        let raw = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return try Self.parse(Array(raw))
+    }
+
+    static func parse(_ raw: [UInt8]) throws -> Reply {
+        let separator: [UInt8] = Array("\r\n\r\n".utf8)
+        guard let end = (0...(max(0, raw.count - 4))).first(where: { Array(raw[$0..<min($0 + 4, raw.count)]) == separator }) else {
+            throw CocoaError(.fileReadCorruptFile)
+        }
+        var headers: [String: String] = [:]
+        for line in String(decoding: raw[..<end], as: UTF8.self).components(separatedBy: "\r\n") {
+            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if parts.count == 2 { headers[parts[0]] = parts[1] }
+        }
+        let status = Int(headers["Status"]?.prefix(3) ?? "200") ?? 0
+        return Reply(status: status, headers: headers, body: Array(raw[(end + 4)...]))
+    }
+}
+
+@Suite(.serialized) struct FastCGIServerTests {
+    @Test func exportOverARealFastCGISocketIsStored() throws {
+        let server = try RunningServer()
+        let export = OTLP.export(spans: [OTLP.chatSpan(number: 1), OTLP.httpSpan(number: 2)])
+        let reply = try server.post(export.protobufBytes())
+        #expect(reply.status == 200)
+        #expect(reply.headers["Content-Type"] == "application/x-protobuf")
+        #expect(reply.headers["Content-Length"] == "0")
+        #expect(try server.store.recentLogs(limit: 10).map(\.record.spanID) == ["eee19b7ec3c1b101"])
+        #expect(server.stop())
+    }
+
+    @Test func errorsTravelWithTheirStatusAndBody() throws {
+        let server = try RunningServer()
+        let unknown = try server.post([], contentType: "application/json", key: "sk-ingate-wrong")
+        #expect(unknown.status == 401)
+        #expect(try RPCStatus(jsonUTF8Bytes: unknown.body).message.contains("unknown"))
+        let notFound = try server.post([], path: "/v1/logs/extra")
+        #expect(notFound.status == 404)
+        #expect(server.stop())
+    }
+
+    @Test func aDeclaredLengthOver4MiBIsRefusedWhileTheBodyIsSwallowed() throws {
+        let server = try RunningServer()
+        let reply = try server.post([UInt8](repeating: 7, count: 5 << 20))
+        #expect(reply.status == 413)
+        #expect(try RPCStatus(serializedBytes: reply.body).message.contains("limit"))
+        // The worker is still serving afterwards.
+        #expect(try server.post(OTLP.export(spans: [OTLP.chatSpan()]).protobufBytes()).status == 200)
+        #expect(server.stop())
+    }
+
+    @Test func concurrentClientsAreAllServed() throws {
+        let server = try RunningServer(threads: 4)
+        let clients = 16
+        let statuses = LockedArray()
+        DispatchQueue.concurrentPerform(iterations: clients) { client in
+            let traceID = String(format: "%032x", client + 1)
+            let export = OTLP.export(spans: (1...5).map { OTLP.chatSpan(number: UInt8($0), traceID: traceID) })
+            statuses.append((try? server.post(export.protobufBytes()).status) ?? -1)
+        }
+        #expect(statuses.values == Array(repeating: 200, count: clients))
+        #expect(try server.store.recentLogs(limit: 1_000).count == clients * 5)
+        #expect(server.stop())
+    }
+
+    @Test func shutdownWaitsForNothingWhenIdleAndReturns() throws {
+        let server = try RunningServer(threads: 2)
+        #expect(server.stop())
+    }
+
+    @Test func inheritedDescriptorMustBeAListeningSocket() {
+        var fds: [Int32] = [0, 0]
+        pipe(&fds)
+        defer { close(fds[0]); close(fds[1]) }
+        #expect(throws: ListeningSocket.SetupError.self) { try ListeningSocket.inherited(fds[0]) }
+    }
+}
+
+final class LockedArray: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage: [Int] = []
+    func append(_ value: Int) { lock.withLock { storage.append(value) } }
+    var values: [Int] { lock.withLock { storage } }
+}
