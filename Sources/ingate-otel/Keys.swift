@@ -12,17 +12,29 @@ struct Keys: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a key and print it (the last line of output).")
         @OptionGroup var database: DatabaseOption
         @Option(help: "A name to recognise the key by.") var name: String
-        @Option(help: .hidden) var key: String?
+        @Flag(help: "Provision the key read from standard input instead of generating one (kept if it exists).")
+        var keyStdin = false
 
         func run() throws {
             let store = openStore(database)
             do {
-                if let key, !key.hasPrefix(APIKeyFormat.prefix) {
-                    fail("a key must start with \(APIKeyFormat.prefix)")
+                guard keyStdin else {
+                    let created = try store.createKey(name: name)
+                    print("created key \(created.id) (\(name)); it is shown once, keep it:")
+                    print(created.key)
+                    return
                 }
-                let created = try store.createKey(name: name, key: key ?? APIKeyFormat.generate())
-                print("created key \(created.id) (\(name)); it is shown once, keep it:")
-                print(created.key)
+                let key = (readLine() ?? "").trimmingCharacters(in: .whitespaces)
+                guard key.hasPrefix(APIKeyFormat.prefix), key.count > APIKeyFormat.prefix.count + 15 else {
+                    fail("a key must start with \(APIKeyFormat.prefix) and have at least 16 more characters")
+                }
+                if let id = try store.keyID(forKey: key) {
+                    print("key \(id) exists already")
+                } else {
+                    let created = try store.createKey(name: name, key: key)
+                    print("created key \(created.id) (\(name))")
+                }
+                print(key)
             } catch {
                 fail(error.description)
             }

@@ -1,0 +1,45 @@
+# Ingate OTLP receiver. `make run` serves it; `make test` proves it.
+SHELL := /bin/bash
+VENV := .venv
+PROTOS := $(shell cd proto && find . -name '*.proto' | sed 's|^\./||' | sort)
+
+.PHONY: run test unit e2e deps release debug proto
+
+## make run: install, build release, and serve https://127.0.0.1:$INGATE_PORT/v1/traces in the foreground
+run: release
+	scripts/serve-stack
+
+## make test: install, build, run the Swift tests and the end-to-end tests through real nginx
+test: deps $(VENV)/.ready debug
+	swift test
+	INGATE_BIN=$(CURDIR)/.build/debug/ingate-otel $(VENV)/bin/python -m pytest -q Tests/e2e
+
+unit: debug
+	swift test
+
+e2e: deps $(VENV)/.ready debug
+	INGATE_BIN=$(CURDIR)/.build/debug/ingate-otel $(VENV)/bin/python -m pytest -q Tests/e2e
+
+deps:
+	scripts/install-deps
+
+release: deps
+	swift build -c release --product ingate-otel
+
+debug: deps
+	swift build --build-tests
+
+$(VENV)/.ready: Tests/e2e/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r Tests/e2e/requirements.txt
+	touch $@
+
+## make proto: regenerate Sources/OTLPCodec/Generated from proto/ with the swift-protobuf we depend on
+proto:
+	scripts/install-deps protobuf-compiler
+	swift build -c release --product protoc-gen-swift
+	rm -f Sources/OTLPCodec/Generated/*.pb.swift
+	protoc --plugin=protoc-gen-swift=.build/release/protoc-gen-swift \
+		--swift_out=Sources/OTLPCodec/Generated \
+		--swift_opt=Visibility=Public --swift_opt=FileNaming=PathToUnderscores \
+		-I proto -I /usr/include $(PROTOS)
