@@ -1,0 +1,116 @@
+"""Starts the receiver exactly as `make run` does (scripts/serve-stack: nginx with TLS in front of
+ingate-otel under spawn-fcgi) on a free 127.0.0.1 port with a temporary data folder, and stops it
+afterwards, also when a test fails."""
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# requests lets these override the certificate an exporter is given (OTEL_EXPORTER_OTLP_CERTIFICATE
+# or certificate_file), so an exporter would not trust our development certificate. Users who set
+# them meet the same: the README says so.
+for _variable in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+    os.environ.pop(_variable, None)
+BIN = os.environ.get("INGATE_BIN", str(ROOT / ".build" / "debug" / "ingate-otel"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Stack:
+    """One running serve-stack, with what a test needs to talk to it and to look at its data."""
+
+    def __init__(self, data: Path, threads: int = 4):
+        self.data = data
+        self.port = free_port()
+        self.url = f"https://127.0.0.1:{self.port}"
+        self.traces_url = f"{self.url}/v1/traces"
+        self.cert = str(data / "tls" / "cert.pem")
+        self.db = str(data / "ingate.db")
+        env = dict(os.environ, INGATE_PORT=str(self.port), INGATE_DATA=str(data), INGATE_BIN=BIN,
+                   INGATE_THREADS=str(threads))
+        env.pop("INGATE_KEY", None)
+        self.process = subprocess.Popen(
+            [str(ROOT / "scripts" / "serve-stack")], env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        self.output: list[str] = []
+        self._ready = threading.Event()
+        threading.Thread(target=self._read_output, daemon=True).start()
+        if not self._ready.wait(60):
+            self.stop()
+            raise RuntimeError("serve-stack did not become ready:\n" + "".join(self.output))
+        self.key = (data / "dev-key").read_text().strip()
+
+    def _read_output(self):
+        for line in self.process.stdout:
+            self.output.append(line)
+            if "is ready" in line:
+                self._ready.set()
+
+    def text(self) -> str:
+        return "".join(self.output)
+
+    def stop(self, timeout: float = 30) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        # Anything left in the group (a worker, nginx) is a bug, but must not outlive the test.
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        return self.process.returncode
+
+    def rows(self, where: str = "1=1", params=()) -> list[dict]:
+        with sqlite3.connect(self.db, timeout=10) as db:
+            db.row_factory = sqlite3.Row
+            return [dict(r) for r in db.execute(f"SELECT * FROM llm_logs WHERE {where} ORDER BY span_id", params)]
+
+    def count(self) -> int:
+        with sqlite3.connect(self.db, timeout=10) as db:
+            return db.execute("SELECT count(*) FROM llm_logs").fetchone()[0]
+
+    def cli(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([BIN, *args, "--db", self.db], capture_output=True, text=True, input=input, timeout=30)
+
+    def worker_pids(self) -> list[int]:
+        out = subprocess.run(["pgrep", "-f", f"ingate-otel serve --db {self.db}"], capture_output=True, text=True)
+        return [int(p) for p in out.stdout.split()]
+
+
+@pytest.fixture(scope="session")
+def stack():
+    with tempfile.TemporaryDirectory(prefix="ingate-e2e-") as folder:
+        running = Stack(Path(folder))
+        try:
+            yield running
+        finally:
+            running.stop()
+
+
+@pytest.fixture()
+def own_stack():
+    """A stack of the test's own, for tests that kill or stop it."""
+    with tempfile.TemporaryDirectory(prefix="ingate-e2e-") as folder:
+        running = Stack(Path(folder), threads=2)
+        try:
+            yield running
+        finally:
+            running.stop()

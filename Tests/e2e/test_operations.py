@@ -1,0 +1,70 @@
+"""Running it as an operator does: revoking keys, workers dying, stopping."""
+import os
+import signal
+import sqlite3
+import time
+
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.trace.export import SpanExportResult
+
+from spans import chat_attributes, make_spans
+
+
+def exporter_for(stack, key=None):
+    return OTLPSpanExporter(endpoint=stack.traces_url, headers={"X-Ingate-Key": key or stack.key},
+                            certificate_file=stack.cert, timeout=10)
+
+
+def test_a_revoked_key_stops_working_within_seconds(own_stack):
+    created = own_stack.cli("keys", "create", "--name", "temp")
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip().splitlines()[-1]
+    assert key.startswith("sk-ingate-")
+    exporter = exporter_for(own_stack, key)
+    assert exporter.export(make_spans([("chat", chat_attributes(1), 10)])) == SpanExportResult.SUCCESS
+    listed = own_stack.cli("keys", "list").stdout
+    key_id = next(line.split()[0] for line in listed.splitlines() if " temp " in f" {line} ")
+    assert own_stack.cli("keys", "revoke", key_id).returncode == 0
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        if exporter.export(make_spans([("chat", chat_attributes(2), 10)])) == SpanExportResult.FAILURE:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("revoked key still accepted after 5 s")
+    assert "2026" in own_stack.cli("keys", "list").stdout or "-" in listed
+
+
+def test_a_killed_worker_is_replaced_and_nothing_acknowledged_is_lost(own_stack):
+    exporter = exporter_for(own_stack)
+    acknowledged = 0
+    for round_ in range(3):
+        for n in range(5):
+            assert exporter.export(make_spans([("chat", chat_attributes(n), 10)])) == SpanExportResult.SUCCESS
+            acknowledged += 1
+        [pid] = own_stack.worker_pids()
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.time() + 10
+        while time.time() < deadline and own_stack.worker_pids() in ([], [pid]):
+            time.sleep(0.1)
+        assert own_stack.worker_pids() not in ([], [pid]), own_stack.text()
+    # The exporter retries the 502 it may meet while the new worker starts.
+    assert exporter.export(make_spans([("chat", chat_attributes(9), 10)])) == SpanExportResult.SUCCESS
+    acknowledged += 1
+    assert own_stack.count() == acknowledged
+    with sqlite3.connect(own_stack.db) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_sigterm_stops_nginx_and_the_worker_and_keeps_the_data(own_stack):
+    assert exporter_for(own_stack).export(make_spans([("chat", chat_attributes(1), 10)])) == SpanExportResult.SUCCESS
+    [worker] = own_stack.worker_pids()
+    assert own_stack.stop() == 0
+    assert own_stack.worker_pids() == []
+    try:
+        os.kill(worker, 0)
+        raise AssertionError("worker still running")
+    except ProcessLookupError:
+        pass
+    assert "stopped" in own_stack.text()
+    assert own_stack.count() == 1
