@@ -33,7 +33,7 @@ def free_port() -> int:
 class Stack:
     """One running serve-stack, with what a test needs to talk to it and to look at its data."""
 
-    def __init__(self, data: Path, threads: int = 4):
+    def __init__(self, data: Path, threads: int = 4, key: str | None = None):
         self.data = data
         self.port = free_port()
         self.url = f"https://127.0.0.1:{self.port}"
@@ -43,13 +43,19 @@ class Stack:
         env = dict(os.environ, INGATE_PORT=str(self.port), INGATE_DATA=str(data), INGATE_BIN=BIN,
                    INGATE_THREADS=str(threads))
         env.pop("INGATE_KEY", None)
+        if key:
+            env["INGATE_KEY"] = key
         self.process = subprocess.Popen(
             [str(ROOT / "scripts" / "serve-stack")], env=env, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True, start_new_session=True)
         self.output: list[str] = []
         self._ready = threading.Event()
         threading.Thread(target=self._read_output, daemon=True).start()
-        if not self._ready.wait(60):
+        deadline = time.time() + 60
+        while not self._ready.wait(0.1):
+            if self.process.poll() is not None or time.time() > deadline:
+                break
+        if not self._ready.is_set():
             self.stop()
             raise RuntimeError("serve-stack did not become ready:\n" + "".join(self.output))
         self.key = (data / "dev-key").read_text().strip()

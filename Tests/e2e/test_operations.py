@@ -2,11 +2,15 @@
 import os
 import signal
 import sqlite3
+import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace.export import SpanExportResult
 
+from conftest import BIN, Stack
 from spans import chat_attributes, make_spans
 
 
@@ -68,3 +72,32 @@ def test_sigterm_stops_nginx_and_the_worker_and_keeps_the_data(own_stack):
         pass
     assert "stopped" in own_stack.text()
     assert own_stack.count() == 1
+
+
+def test_a_given_key_is_provisioned_and_a_restart_reuses_key_and_data():
+    key = "sk-ingate-e2e-provisioned-key-0123456789"
+    with tempfile.TemporaryDirectory(prefix="ingate-e2e-") as folder:
+        first = Stack(Path(folder), threads=1, key=key)
+        try:
+            assert first.key == key
+            assert f"X-Ingate-Key={key}" in first.text()
+            assert exporter_for(first).export(make_spans([("chat", chat_attributes(1), 10)])) == SpanExportResult.SUCCESS
+        finally:
+            assert first.stop() == 0
+        second = Stack(Path(folder), threads=1)
+        try:
+            assert second.key == key
+            assert second.count() == 1
+            assert exporter_for(second).export(make_spans([("chat", chat_attributes(2), 10)])) == SpanExportResult.SUCCESS
+            assert second.count() == 2
+            assert [line.split()[1] for line in second.cli("keys", "list").stdout.splitlines()[1:]] == ["dev"]
+        finally:
+            second.stop()
+
+
+def test_commands_fail_fast_naming_an_unusable_database_path():
+    for args in (["logs"], ["keys", "list"], ["serve", "--socket", "/tmp/unused.sock"]):
+        done = subprocess.run([BIN, *args, "--db", "/nonexistent/folder/ingate.db"], capture_output=True, text=True, timeout=10)
+        assert done.returncode != 0
+        assert "/nonexistent/folder/ingate.db" in done.stderr
+        assert "does not exist" in done.stderr
