@@ -45,7 +45,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "ingate-otel", dependencies: [
-            "FastCGIServer", "Ingest", "Storage",
+            "FastCGIServer", "Ingest", "Storage", "GenAIMapping",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -1,43 +1,123 @@
 /// Where each column of an `LLMLogRecord` is read from, in order: the first source present wins.
-/// Newest semantic convention first, so that a span carrying both generations reads the new one.
-/// https://opentelemetry.io/docs/specs/semconv/gen-ai/gen-ai-spans/
+/// Newest convention first, so that a span carrying two generations reads the newer one. Adding a
+/// dialect is adding rows here. Sources: OpenTelemetry GenAI semconv (gen_ai.*, v1.26 → v1.41),
+/// OpenLLMetry (llm.*, indexed gen_ai.prompt.N.*), OpenInference (llm.*, input.value), Vercel AI
+/// SDK (ai.*). https://opentelemetry.io/docs/specs/semconv/gen-ai/gen-ai-spans/
 enum FieldSources {
     static let provider: [ValueSource] = [
-        .attribute("gen_ai.provider.name"),   // v1.37+
-        .attribute("gen_ai.system"),          // v1.26–v1.36
+        .attribute("gen_ai.provider.name"),   // semconv v1.37+
+        .attribute("gen_ai.system"),          // semconv v1.26–v1.36, OpenLLMetry
+        .attribute("llm.provider"),           // OpenInference (hosting provider)
+        .attribute("llm.system"),             // OpenInference (model family), OpenLLMetry legacy
+        .attribute("ai.model.provider"),      // Vercel AI SDK: "openai.chat" (see ProviderNames)
     ]
     static let model: [ValueSource] = [
         .attribute("gen_ai.request.model"),
         .attribute("gen_ai.response.model"),
+        .attribute("llm.model_name"),         // OpenInference
+        .attribute("ai.model.id"),            // Vercel AI SDK
+    ]
+    static let responseModel: [ValueSource] = [
+        .attribute("gen_ai.response.model"),
+        .attribute("llm.response.model_name"),
+        .attribute("ai.response.model"),
     ]
     static let operation: [ValueSource] = [
-        .attribute("gen_ai.operation.name"),
-    ]
-    static let prompt: [ValueSource] = [
-        .attribute("gen_ai.prompt"),
-        .event("gen_ai.content.prompt", attribute: "gen_ai.prompt"),   // v1.26 span events
-    ]
-    static let completion: [ValueSource] = [
-        .attribute("gen_ai.completion"),
-        .event("gen_ai.content.completion", attribute: "gen_ai.completion"),
+        .attribute("gen_ai.operation.name"),  // else derived: OperationRules
     ]
     static let inputTokens: [ValueSource] = [
         .attribute("gen_ai.usage.input_tokens"),    // v1.27+
-        .attribute("gen_ai.usage.prompt_tokens"),   // v1.26
+        .attribute("gen_ai.usage.prompt_tokens"),   // v1.26, OpenLLMetry legacy
+        .attribute("llm.token_count.prompt"),       // OpenInference
+        .attribute("ai.usage.inputTokens"),         // Vercel AI SDK 5+
+        .attribute("ai.usage.promptTokens"),        // Vercel AI SDK ≤4
     ]
     static let outputTokens: [ValueSource] = [
         .attribute("gen_ai.usage.output_tokens"),
         .attribute("gen_ai.usage.completion_tokens"),
+        .attribute("llm.token_count.completion"),
+        .attribute("ai.usage.outputTokens"),
+        .attribute("ai.usage.completionTokens"),
+    ]
+    static let cacheReadTokens: [ValueSource] = [
+        .attribute("gen_ai.usage.cache_read.input_tokens"),   // v1.40+
+        .attribute("gen_ai.usage.cache_read_input_tokens"),   // OpenLLMetry
+        .attribute("llm.token_count.prompt_details.cache_read"),
+        .attribute("ai.usage.cachedInputTokens"),
+    ]
+    static let reasoningTokens: [ValueSource] = [
+        .attribute("gen_ai.usage.reasoning.output_tokens"),   // v1.41+
+        .attribute("gen_ai.usage.reasoning_tokens"),          // OpenLLMetry
+        .attribute("llm.token_count.completion_details.reasoning"),
+        .attribute("ai.usage.reasoningTokens"),
+    ]
+    /// A string array, or one string; when absent, the finish reasons of the completion messages.
+    static let finishReasons: [ValueSource] = [
+        .attribute("gen_ai.response.finish_reasons"),
+        .attribute("ai.response.finishReason"),
+        .attribute("ai.finishReason"),
+        .attribute("llm.finish_reason"),
+    ]
+    static let errorType: [ValueSource] = [
+        .attribute("error.type"),
     ]
 
-    /// An attribute key with this prefix makes a span a GenAI span.
-    static let genAIPrefix = "gen_ai."
+    static let prompt: [ContentSource] = [
+        .messages("gen_ai.input.messages", systemInstructions: "gen_ai.system_instructions"),   // v1.37+
+        .eventMessages("gen_ai.client.inference.operation.details", attribute: "gen_ai.input.messages",
+                       systemInstructions: "gen_ai.system_instructions"),
+        .textOrMessages(.attribute("gen_ai.prompt")),                                           // v1.26
+        .textOrMessages(.event("gen_ai.content.prompt", attribute: "gen_ai.prompt")),           // v1.26 events
+        .messageEvents([                                                                        // v1.28–v1.36
+            "gen_ai.system.message": "system", "gen_ai.user.message": "user",
+            "gen_ai.assistant.message": "assistant", "gen_ai.tool.message": "tool",
+        ]),
+        .indexedMessages(prefix: "gen_ai.prompt."),                                             // OpenLLMetry
+        .indexedMessages(prefix: "llm.input_messages."),                                        // OpenInference
+        .textOrMessages(.attribute("input.value")),                                             // OpenInference
+        .textOrMessages(.attribute("ai.prompt.messages")),                                      // Vercel inner call
+        .textOrMessages(.attribute("ai.prompt")),                                               // Vercel outer call
+    ]
+    static let completion: [ContentSource] = [
+        .messages("gen_ai.output.messages", systemInstructions: nil),
+        .eventMessages("gen_ai.client.inference.operation.details", attribute: "gen_ai.output.messages",
+                       systemInstructions: nil),
+        .textOrMessages(.attribute("gen_ai.completion")),
+        .textOrMessages(.event("gen_ai.content.completion", attribute: "gen_ai.completion")),
+        .choiceEvents("gen_ai.choice"),
+        .indexedMessages(prefix: "gen_ai.completion."),
+        .indexedMessages(prefix: "llm.output_messages."),
+        .textOrMessages(.attribute("output.value")),
+        .textOrMessages(.attribute("ai.response.text")),
+        .textOrMessages(.attribute("ai.result.text")),                                          // Vercel ≤3
+    ]
+
+    /// A span is GenAI when any attribute key starts with one of these, or equals one of `genAIKeys`.
+    static let genAIPrefixes = ["gen_ai.", "llm."]
+    static let genAIKeys: Set<String> = ["openinference.span.kind", "ai.model.id"]
 }
 
-/// One place a value can come from.
+/// One place a single value can come from.
 enum ValueSource: Sendable {
     /// A span attribute.
     case attribute(String)
     /// An attribute of the first span event with this name.
     case event(String, attribute: String)
+}
+
+/// One place prompt or completion content can come from.
+enum ContentSource: Sendable {
+    /// An attribute holding a message list (JSON string or structured), with optional system
+    /// instructions prepended as a system message.
+    case messages(String, systemInstructions: String?)
+    /// The same, on a span event.
+    case eventMessages(String, attribute: String, systemInstructions: String?)
+    /// A plain string stays a string; a message list (in any dialect) becomes canonical.
+    case textOrMessages(ValueSource)
+    /// One span event per message, the role given by the event name.
+    case messageEvents([String: String])
+    /// One span event per choice (`gen_ai.choice`), ordered by `index`.
+    case choiceEvents(String)
+    /// Flattened messages: `PREFIX0.role`, `PREFIX0.content`, `PREFIX0.message.role`, ….
+    case indexedMessages(prefix: String)
 }

@@ -6,12 +6,10 @@ public enum SpanMapper {
     public static func map(_ request: TraceExportRequest) -> MappedExport {
         var result = MappedExport()
         for resourceSpans in request.resourceSpans {
-            var serviceName: String?
-            for attribute in resourceSpans.resource.attributes where attribute.key == "service.name" {
-                serviceName = attribute.value.textValue
-                break
-            }
+            // Built once per resource, and only if one of its spans is kept.
+            var resource: (serviceName: String?, json: String)?
             for scopeSpans in resourceSpans.scopeSpans {
+                let scopeName = scopeSpans.scope.name.isEmpty ? nil : scopeSpans.scope.name
                 for span in scopeSpans.spans {
                     // Most spans of a traced application are not GenAI: decide on the keys alone
                     // before building anything.
@@ -19,7 +17,13 @@ public enum SpanMapper {
                         result.droppedSpans += 1
                         continue
                     }
-                    switch record(for: span, serviceName: serviceName) {
+                    if resource == nil {
+                        let attributes = resourceSpans.resource.attributes
+                        resource = (attributes.first { $0.key == "service.name" }?.value.textValue,
+                                    AttributeJSON.object(attributes))
+                    }
+                    switch record(for: span, serviceName: resource?.serviceName, scopeName: scopeName,
+                                  resourceJSON: resource?.json ?? "{}") {
                     case .success(let record):
                         result.records.append(record)
                     case .failure(let reason):
@@ -33,12 +37,15 @@ public enum SpanMapper {
     }
 
     static func isGenAI(_ span: Span) -> Bool {
-        span.attributes.contains { $0.key.hasPrefix(FieldSources.genAIPrefix) }
+        span.attributes.contains { attribute in
+            FieldSources.genAIPrefixes.contains { attribute.key.hasPrefix($0) } || FieldSources.genAIKeys.contains(attribute.key)
+        }
     }
 
     struct Rejection: Error { let text: String }
 
-    static func record(for span: Span, serviceName: String?) -> Result<LLMLogRecord, Rejection> {
+    static func record(for span: Span, serviceName: String?, scopeName: String? = nil,
+                       resourceJSON: String = "{}") -> Result<LLMLogRecord, Rejection> {
         guard let traceID = hexID(span.traceID, bytes: 16) else {
             return .failure(Rejection(text: "span \"\(span.name)\": trace_id must be 16 bytes and not all zero, got \(span.traceID.count) bytes"))
         }
@@ -54,6 +61,8 @@ public enum SpanMapper {
         }
 
         let view = SpanAttributes(span)
+        let prompt = ContentExtractor.first(FieldSources.prompt, in: view, defaultRole: "user")
+        let completion = ContentExtractor.first(FieldSources.completion, in: view, defaultRole: "assistant")
         let start = span.startTimeUnixNano
         let end = span.endTimeUnixNano
         return .success(LLMLogRecord(
@@ -61,21 +70,52 @@ public enum SpanMapper {
             spanID: spanID,
             parentSpanID: parentSpanID,
             serviceName: serviceName,
+            scopeName: scopeName,
             spanName: span.name,
-            operation: view.first(FieldSources.operation)?.textValue,
-            provider: view.first(FieldSources.provider)?.textValue,
-            model: view.first(FieldSources.model)?.textValue,
-            prompt: view.first(FieldSources.prompt)?.textValue,
-            completion: view.first(FieldSources.completion)?.textValue,
+            operation: OperationRules.operation(of: view),
+            provider: provider(view),
+            model: view.firstText(FieldSources.model),
+            responseModel: view.firstText(FieldSources.responseModel),
+            prompt: prompt?.text,
+            completion: completion?.text,
             inputTokens: view.firstInteger(FieldSources.inputTokens),
             outputTokens: view.firstInteger(FieldSources.outputTokens),
+            cacheReadTokens: view.firstInteger(FieldSources.cacheReadTokens),
+            reasoningTokens: view.firstInteger(FieldSources.reasoningTokens),
+            finishReasons: finishReasons(view, completion: completion),
+            errorType: view.firstText(FieldSources.errorType),
             latencyMs: end >= start ? Double(end - start) / 1e6 : -Double(start - end) / 1e6,
             startTimeUnixNano: start,
             endTimeUnixNano: end,
             statusCode: span.status.code.rawValue,
             statusMessage: span.status.message.isEmpty ? nil : span.status.message,
-            attributesJSON: AttributeJSON.object(span.attributes)
+            attributesJSON: AttributeJSON.object(span.attributes),
+            resourceJSON: resourceJSON
         ))
+    }
+
+    static func provider(_ view: SpanAttributes) -> String? {
+        for source in FieldSources.provider {
+            guard case .attribute(let key) = source, let value = view[key]?.textValue, !value.isEmpty else { continue }
+            return ProviderNames.normalize(value, key: key)
+        }
+        return nil
+    }
+
+    /// A JSON array of strings: the span's finish reasons, else those of its output messages.
+    static func finishReasons(_ view: SpanAttributes, completion: Content?) -> String? {
+        var reasons: [String] = []
+        if let value = view.first(FieldSources.finishReasons) {
+            switch JSONValue.content(value) {
+            case .array(let items): reasons = items.compactMap(\.string)
+            case .string(let text): reasons = [text]
+            default: break
+            }
+        } else if let messages = completion?.messages {
+            reasons = messages.compactMap(\.finishReason)
+        }
+        guard !reasons.isEmpty else { return nil }
+        return JSONValue.array(reasons.map(JSONValue.string)).serialized
     }
 
     /// Lowercase hex of an id of the expected size; nil when the size is wrong or all bytes are
@@ -96,70 +136,4 @@ func hexString(_ bytes: Data) -> String {
         out.append(hexDigits[Int(byte & 0x0F)])
     }
     return String(decoding: out, as: UTF8.self)
-}
-
-/// A span's attributes and events, looked up by the sources in `FieldSources`.
-struct SpanAttributes {
-    private let attributes: [String: AnyValue]
-    private let span: Span
-
-    init(_ span: Span) {
-        self.span = span
-        var attributes: [String: AnyValue] = [:]
-        attributes.reserveCapacity(span.attributes.count)
-        for attribute in span.attributes where attributes[attribute.key] == nil {
-            attributes[attribute.key] = attribute.value
-        }
-        self.attributes = attributes
-    }
-
-    func value(_ source: ValueSource) -> AnyValue? {
-        switch source {
-        case .attribute(let key):
-            return attributes[key].flatMap { $0.value == nil ? nil : $0 }
-        case .event(let name, let key):
-            for event in span.events where event.name == name {
-                if let attribute = event.attributes.first(where: { $0.key == key }), attribute.value.value != nil {
-                    return attribute.value
-                }
-            }
-            return nil
-        }
-    }
-
-    func first(_ sources: [ValueSource]) -> AnyValue? {
-        for source in sources {
-            if let value = value(source) { return value }
-        }
-        return nil
-    }
-
-    /// The first source that holds an integer (an int, an integral double, or a decimal string).
-    func firstInteger(_ sources: [ValueSource]) -> Int64? {
-        for source in sources {
-            if let number = value(source)?.integerValue { return number }
-        }
-        return nil
-    }
-}
-
-extension AnyValue {
-    /// Text for a text column: a string as itself, anything else rendered as JSON.
-    var textValue: String? {
-        switch value {
-        case .stringValue(let text)?: text
-        case nil, .stringValueStrindex?: nil
-        default: AttributeJSON.value(self)
-        }
-    }
-
-    var integerValue: Int64? {
-        switch value {
-        case .intValue(let number)?: number
-        case .doubleValue(let number)?:
-            number.isFinite && number == number.rounded() && abs(number) < 9.2e18 ? Int64(number) : nil
-        case .stringValue(let text)?: Int64(text.trimmingCharacters(in: .whitespaces))
-        default: nil
-        }
-    }
 }

@@ -26,8 +26,9 @@ public final class LogStore: @unchecked Sendable {
                     api_key_id, received_at, trace_id, span_id, parent_span_id, service_name,
                     span_name, operation, provider, model, prompt, completion, input_tokens,
                     output_tokens, latency_ms, start_time_unix_nano, end_time_unix_nano,
-                    status_code, status_message, attributes
-                ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    status_code, status_message, attributes, response_model, cache_read_tokens,
+                    reasoning_tokens, finish_reasons, error_type, scope_name, resource
+                ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         } catch {
             throw Self.openingError(error, path: path)
@@ -80,6 +81,13 @@ public final class LogStore: @unchecked Sendable {
         s.bind(18, Int64(record.statusCode))
         s.bind(19, record.statusMessage)
         s.bind(20, record.attributesJSON)
+        s.bind(21, record.responseModel)
+        s.bind(22, record.cacheReadTokens)
+        s.bind(23, record.reasoningTokens)
+        s.bind(24, record.finishReasons)
+        s.bind(25, record.errorType)
+        s.bind(26, record.scopeName)
+        s.bind(27, record.resourceJSON)
     }
 
     /// The newest stored logs, newest first.
@@ -89,7 +97,8 @@ public final class LogStore: @unchecked Sendable {
                 SELECT id, api_key_id, received_at, trace_id, span_id, parent_span_id, service_name,
                        span_name, operation, provider, model, prompt, completion, input_tokens,
                        output_tokens, latency_ms, start_time_unix_nano, end_time_unix_nano,
-                       status_code, status_message, attributes
+                       status_code, status_message, attributes, response_model, cache_read_tokens,
+                       reasoning_tokens, finish_reasons, error_type, scope_name, resource
                 FROM llm_logs ORDER BY id DESC LIMIT ?
                 """)
             query.bind(1, Int64(limit))
@@ -104,20 +113,27 @@ public final class LogStore: @unchecked Sendable {
                         spanID: query.string(4) ?? "",
                         parentSpanID: query.string(5),
                         serviceName: query.string(6),
+                        scopeName: query.string(26),
                         spanName: query.string(7) ?? "",
                         operation: query.string(8),
                         provider: query.string(9),
                         model: query.string(10),
+                        responseModel: query.string(21),
                         prompt: query.string(11),
                         completion: query.string(12),
                         inputTokens: query.int64(13),
                         outputTokens: query.int64(14),
+                        cacheReadTokens: query.int64(22),
+                        reasoningTokens: query.int64(23),
+                        finishReasons: query.string(24),
+                        errorType: query.string(25),
                         latencyMs: query.double(15),
                         startTimeUnixNano: UInt64(clamping: query.int64(16) ?? 0),
                         endTimeUnixNano: UInt64(clamping: query.int64(17) ?? 0),
                         statusCode: Int(query.int64(18) ?? 0),
                         statusMessage: query.string(19),
-                        attributesJSON: query.string(20) ?? "{}"
+                        attributesJSON: query.string(20) ?? "{}",
+                        resourceJSON: query.string(27) ?? "{}"
                     )
                 ))
             }

@@ -36,5 +36,16 @@ enum Schema {
         );
         CREATE UNIQUE INDEX llm_logs_key_trace_span ON llm_logs (api_key_id, trace_id, span_id);
         """,
+        // 2: what every GenAI dialect can tell, and an index for time windows (`stats`).
+        """
+        ALTER TABLE llm_logs ADD COLUMN response_model TEXT;
+        ALTER TABLE llm_logs ADD COLUMN cache_read_tokens INTEGER;
+        ALTER TABLE llm_logs ADD COLUMN reasoning_tokens INTEGER;
+        ALTER TABLE llm_logs ADD COLUMN finish_reasons TEXT;
+        ALTER TABLE llm_logs ADD COLUMN error_type TEXT;
+        ALTER TABLE llm_logs ADD COLUMN scope_name TEXT;
+        ALTER TABLE llm_logs ADD COLUMN resource TEXT;
+        CREATE INDEX llm_logs_start_time ON llm_logs (start_time_unix_nano);
+        """,
     ]
 }

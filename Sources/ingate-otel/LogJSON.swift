@@ -22,14 +22,22 @@ enum LogJSON {
             "operation": record.operation, "provider": record.provider, "model": record.model,
             "prompt": record.prompt, "completion": record.completion,
             "input_tokens": record.inputTokens, "output_tokens": record.outputTokens,
-            "status_message": record.statusMessage,
+            "status_message": record.statusMessage, "response_model": record.responseModel,
+            "cache_read_tokens": record.cacheReadTokens, "reasoning_tokens": record.reasoningTokens,
+            "error_type": record.errorType, "scope_name": record.scopeName,
+            "finish_reasons": record.finishReasons.map(parsed),
         ]
         for (key, value) in optional { object[key] = value ?? NSNull() }
-        let attributes = (try? JSONSerialization.jsonObject(with: Data(record.attributesJSON.utf8), options: [.fragmentsAllowed])) ?? record.attributesJSON
-        object["attributes"] = attributes
+        object["attributes"] = parsed(record.attributesJSON)
+        object["resource"] = parsed(record.resourceJSON)
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
             return "{}"
         }
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A JSON column as structure, so that the line nests it instead of quoting it.
+    private static func parsed(_ json: String) -> Any {
+        (try? JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed])) ?? json
     }
 }

@@ -18,6 +18,7 @@ import TestSupport
             spanID: "eee19b7ec3c1b101",
             parentSpanID: nil,
             serviceName: "checkout",
+            scopeName: "test-scope",
             spanName: "chat gpt-4o",
             operation: "chat",
             provider: "openai",
@@ -31,7 +32,8 @@ import TestSupport
             endTimeUnixNano: 1_700_000_000_250_000_000,
             statusCode: 0,
             statusMessage: nil,
-            attributesJSON: #"{"gen_ai.operation.name":"chat","gen_ai.provider.name":"openai","gen_ai.request.model":"gpt-4o","gen_ai.usage.input_tokens":12,"gen_ai.usage.output_tokens":7}"#
+            attributesJSON: #"{"gen_ai.operation.name":"chat","gen_ai.provider.name":"openai","gen_ai.request.model":"gpt-4o","gen_ai.usage.input_tokens":12,"gen_ai.usage.output_tokens":7}"#,
+            resourceJSON: #"{"service.name":"checkout"}"#
         ))
     }
 
@@ -48,7 +50,8 @@ import TestSupport
         #expect(record.model == "claude-3-5-sonnet")
         #expect(record.inputTokens == 100)
         #expect(record.outputTokens == 25)
-        #expect(record.prompt == "[{\"role\":\"user\",\"content\":\"hi\"}]")
+        // A message list in the old OpenAI shape is stored in the canonical form.
+        #expect(record.prompt == #"[{"role":"user","parts":[{"type":"text","content":"hi"}]}]"#)
         #expect(record.completion == "hello")
         #expect(record.operation == nil)
     }
@@ -129,11 +132,11 @@ import TestSupport
         #expect(record.serviceName == "billing")
     }
 
-    @Test func structuredPromptIsStoredAsJSON() throws {
+    @Test func structuredPromptIsStoredInCanonicalForm() throws {
         let record = try mapOne(OTLP.span("chat", attributes: [
             "gen_ai.prompt": OTLP.array([OTLP.kvlist(["role": OTLP.string("user"), "content": OTLP.string("hi")])]),
         ]))
-        #expect(record.prompt == #"[{"role":"user","content":"hi"}]"#)
+        #expect(record.prompt == #"[{"role":"user","parts":[{"type":"text","content":"hi"}]}]"#)
     }
 
     @Test func tokenCountsAbsentOrNotIntegersAreNull() throws {

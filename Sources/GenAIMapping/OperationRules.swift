@@ -1,0 +1,72 @@
+/// Derives `operation` for spans without `gen_ai.operation.name`, and says which operations are
+/// model calls (the ones whose tokens count: wrappers repeat their children's usage).
+public enum OperationRules {
+    /// Operations that are one call to a model. Token totals count these only.
+    public static let modelCalls: Set<String> = ["chat", "text_completion", "generate_content", "embeddings"]
+
+    /// OpenLLMetry `llm.request.type`.
+    static let requestTypes: [String: String] = [
+        "chat": "chat", "completion": "text_completion", "embedding": "embeddings", "rerank": "rerank",
+    ]
+
+    /// OpenInference `openinference.span.kind`.
+    static let openInferenceKinds: [String: String] = [
+        "LLM": "chat", "EMBEDDING": "embeddings", "TOOL": "execute_tool", "AGENT": "invoke_agent",
+        "CHAIN": "invoke_workflow", "RETRIEVER": "retrieval", "RERANKER": "rerank",
+    ]
+
+    /// Vercel AI SDK operation ids (`ai.operationId`, `operation.name` or the span name).
+    static let vercelOperations: [String: String] = [
+        "ai.generateText.doGenerate": "chat", "ai.streamText.doStream": "chat",
+        "ai.generateObject.doGenerate": "chat", "ai.streamObject.doStream": "chat",
+        "ai.embed.doEmbed": "embeddings", "ai.embedMany.doEmbed": "embeddings",
+        "ai.generateText": "invoke_agent", "ai.streamText": "invoke_agent",
+        "ai.generateObject": "invoke_agent", "ai.streamObject": "invoke_agent",
+        "ai.embed": "invoke_workflow", "ai.embedMany": "invoke_workflow",
+        "ai.toolCall": "execute_tool",
+    ]
+
+    static func operation(of span: SpanAttributes) -> String? {
+        if let explicit = span.firstText(FieldSources.operation) { return explicit }
+        if let type = span["llm.request.type"]?.textValue, let operation = requestTypes[type] { return operation }
+        if let kind = span["openinference.span.kind"]?.textValue, let operation = openInferenceKinds[kind.uppercased()] {
+            return operation
+        }
+        for candidate in [span["ai.operationId"]?.textValue, span["operation.name"]?.textValue, span.span.name] {
+            // Vercel appends the telemetry function id: "ai.generateText myFunction".
+            if let id = candidate?.split(separator: " ").first, let operation = vercelOperations[String(id)] {
+                return operation
+            }
+        }
+        return nil
+    }
+}
+
+/// Provider names normalised to the current `gen_ai.provider.name` values (semconv v1.37+).
+enum ProviderNames {
+    static let aliases: [String: String] = [
+        "az.ai.openai": "azure.ai.openai", "az.ai.inference": "azure.ai.inference",
+        "azure": "azure.ai.openai", "azure-openai": "azure.ai.openai",
+        "vertex_ai": "gcp.vertex_ai", "vertexai": "gcp.vertex_ai", "google.vertex": "gcp.vertex_ai",
+        "gemini": "gcp.gemini", "google": "gcp.gemini", "google.generative-ai": "gcp.gemini",
+        "xai": "x_ai", "mistralai": "mistral_ai", "mistral": "mistral_ai",
+        "aws": "aws.bedrock", "bedrock": "aws.bedrock", "amazon-bedrock": "aws.bedrock",
+        "watsonx": "ibm.watsonx.ai",
+    ]
+
+    /// `value` as read from `key`: Vercel's `ai.model.provider` is `provider.api` ("openai.chat",
+    /// "google.vertex.chat"), of which the provider part counts.
+    static func normalize(_ value: String, key: String) -> String {
+        var name = value.lowercased()
+        if key == "ai.model.provider" {
+            if name.hasPrefix("google.vertex") {
+                name = "google.vertex"
+            } else if name.hasPrefix("google.generative-ai") {
+                name = "google.generative-ai"
+            } else if let first = name.split(separator: ".").first {
+                name = String(first)
+            }
+        }
+        return aliases[name] ?? name
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import OTLPCodec
+
+/// A span's attributes and events, looked up by the sources in `FieldSources`.
+struct SpanAttributes {
+    let span: Span
+    private let byKey: [String: AnyValue]
+
+    init(_ span: Span) {
+        self.span = span
+        var byKey: [String: AnyValue] = [:]
+        byKey.reserveCapacity(span.attributes.count)
+        for attribute in span.attributes where byKey[attribute.key] == nil && attribute.value.value != nil {
+            byKey[attribute.key] = attribute.value
+        }
+        self.byKey = byKey
+    }
+
+    subscript(key: String) -> AnyValue? { byKey[key] }
+
+    func value(_ source: ValueSource) -> AnyValue? {
+        switch source {
+        case .attribute(let key):
+            return byKey[key]
+        case .event(let name, let key):
+            for event in span.events where event.name == name {
+                if let attribute = event.attributes.first(where: { $0.key == key }), attribute.value.value != nil {
+                    return attribute.value
+                }
+            }
+            return nil
+        }
+    }
+
+    func first(_ sources: [ValueSource]) -> AnyValue? {
+        for source in sources {
+            if let value = value(source) { return value }
+        }
+        return nil
+    }
+
+    func firstText(_ sources: [ValueSource]) -> String? {
+        first(sources)?.textValue
+    }
+
+    /// The first source that holds an integer (an int, an integral double, or a decimal string).
+    func firstInteger(_ sources: [ValueSource]) -> Int64? {
+        for source in sources {
+            if let number = value(source)?.integerValue { return number }
+        }
+        return nil
+    }
+
+    /// Attributes under `prefix` (`gen_ai.prompt.0.role` …) with the prefix removed, in span order.
+    func attributes(under prefix: String) -> [(key: Substring, value: AnyValue)] {
+        span.attributes.compactMap { attribute in
+            guard attribute.key.hasPrefix(prefix), attribute.key.count > prefix.count else { return nil }
+            return (attribute.key.dropFirst(prefix.count), attribute.value)
+        }
+    }
+}
+
+extension AnyValue {
+    /// Text for a text column: a string as itself, anything else rendered as JSON.
+    var textValue: String? {
+        switch value {
+        case .stringValue(let text)?: text
+        case nil, .stringValueStrindex?: nil
+        default: AttributeJSON.value(self)
+        }
+    }
+
+    var integerValue: Int64? {
+        switch value {
+        case .intValue(let number)?: number
+        case .doubleValue(let number)?:
+            number.isFinite && number == number.rounded() && abs(number) < 9.2e18 ? Int64(number) : nil
+        case .stringValue(let text)?: Int64(text.trimmingCharacters(in: .whitespaces))
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import Storage
+
+struct Stats: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Calls and tokens per provider and model over a time window (model calls only: wrapper spans such as agents and tools repeat their children's usage).")
+
+    @OptionGroup var database: DatabaseOption
+    @Option(help: "The window, back from now: 30m, 24h, 7d.") var since: String = "24h"
+    @Flag(help: "One JSON object per line.") var json = false
+
+    func run() throws {
+        guard let seconds = Self.seconds(since) else { fail("--since \(since): use a number with m, h or d, as in 24h") }
+        let store = openStore(database)
+        let start = UInt64(max(0, Date().timeIntervalSince1970 - seconds) * 1e9)
+        let stats: [UsageStat]
+        do {
+            stats = try store.usageStats(sinceUnixNano: start)
+        } catch {
+            fail(error.description)
+        }
+        if json {
+            for stat in stats {
+                let object: [String: Any] = [
+                    "provider": stat.provider ?? NSNull(), "model": stat.model ?? NSNull(), "calls": stat.calls,
+                    "input_tokens": stat.inputTokens, "output_tokens": stat.outputTokens,
+                    "cache_read_tokens": stat.cacheReadTokens, "reasoning_tokens": stat.reasoningTokens,
+                ]
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            }
+            return
+        }
+        var rows = stats.map { stat in
+            [stat.provider ?? "-", stat.model ?? "-", String(stat.calls), String(stat.inputTokens),
+             String(stat.outputTokens), String(stat.cacheReadTokens), String(stat.reasoningTokens)]
+        }
+        let total = { (value: (UsageStat) -> Int64) in String(stats.reduce(0) { $0 + value($1) }) }
+        rows.append(["TOTAL", "", total(\.calls), total(\.inputTokens), total(\.outputTokens),
+                     total(\.cacheReadTokens), total(\.reasoningTokens)])
+        print("model calls since \(formatTime(Int64(start / 1_000_000)))")
+        print(Table(header: ["PROVIDER", "MODEL", "CALLS", "INPUT", "OUTPUT", "CACHE_READ", "REASONING"], rows: rows).render())
+    }
+
+    static func seconds(_ window: String) -> Double? {
+        guard let unit = window.last, let number = Double(window.dropLast()), number >= 0 else { return nil }
+        switch unit {
+        case "m": return number * 60
+        case "h": return number * 3600
+        case "d": return number * 86400
+        default: return nil
+        }
+    }
+}
