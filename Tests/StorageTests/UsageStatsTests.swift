@@ -1,0 +1,69 @@
+import Foundation
+import GenAIMapping
+import Testing
+@testable import Storage
+import TestSupport
+
+@Suite struct UsageStatsTests {
+    func call(_ spanID: String, operation: String?, model: String = "gpt-4o", input: Int64, output: Int64,
+              start: UInt64 = 2_000_000_000_000_000_000) -> LLMLogRecord {
+        var row = record(spanID)
+        row.operation = operation
+        row.model = model
+        row.inputTokens = input
+        row.outputTokens = output
+        row.cacheReadTokens = input / 2
+        row.reasoningTokens = 1
+        row.startTimeUnixNano = start
+        return row
+    }
+
+    @Test func wrapperSpansAreLeftOutOfTokenTotals() throws {
+        let fixture = StoreFixture()
+        let store = try fixture.open()
+        let key = try store.createKey(name: "dev")
+        try store.insert([
+            call("0000000000000001", operation: "invoke_agent", input: 1_000, output: 1_000),   // sums its children
+            call("0000000000000002", operation: "chat", input: 600, output: 400),
+            call("0000000000000003", operation: "chat", input: 400, output: 600),
+            call("0000000000000004", operation: "execute_tool", input: 5, output: 5),
+            call("0000000000000005", operation: "embeddings", model: "text-embedding-3-small", input: 50, output: 0),
+            call("0000000000000006", operation: "chat", input: 9, output: 9, start: 1_000),       // outside the window
+        ], apiKeyID: key.id, receivedAt: 1)
+        let stats = try store.usageStats(sinceUnixNano: 1_900_000_000_000_000_000)
+        #expect(stats == [
+            UsageStat(provider: "openai", model: "gpt-4o", calls: 2, inputTokens: 1_000, outputTokens: 1_000,
+                      cacheReadTokens: 500, reasoningTokens: 2),
+            UsageStat(provider: "openai", model: "text-embedding-3-small", calls: 1, inputTokens: 50, outputTokens: 0,
+                      cacheReadTokens: 25, reasoningTokens: 1),
+        ])
+    }
+
+    @Test func aVersionOneDatabaseIsMigratedKeepingItsRows() throws {
+        let fixture = StoreFixture()
+        // A database as the first release left it: migration 1 only.
+        let connection = try SQLiteConnection(path: fixture.path)
+        try connection.execute(Schema.migrations[0])
+        try connection.execute("PRAGMA user_version = 1")
+        try connection.execute("""
+            INSERT INTO api_keys (name, key_hash, created_at) VALUES ('old', 'abc', 1);
+            INSERT INTO llm_logs (api_key_id, received_at, trace_id, span_id, span_name, latency_ms,
+                start_time_unix_nano, end_time_unix_nano, status_code, attributes)
+            VALUES (1, 1, '5b8efff798038103d269b633813fc60c', 'eee19b7ec3c1b101', 'old row', 1.0, 1, 2, 0, '{}');
+            """)
+        connection.close()
+
+        let store = try fixture.open()
+        let logs = try store.recentLogs(limit: 10)
+        #expect(logs.map(\.record.spanName) == ["old row"])
+        #expect(logs[0].record.responseModel == nil)
+        #expect(logs[0].record.finishReasons == nil)
+        var new = record("eee19b7ec3c1b102")
+        new.responseModel = "gpt-4o-2024-08-06"
+        new.finishReasons = #"["stop"]"#
+        new.scopeName = "openai-v2"
+        new.resourceJSON = #"{"service.name":"checkout"}"#
+        try store.insert([new], apiKeyID: 1, receivedAt: 2)
+        #expect(try store.recentLogs(limit: 1)[0].record == new)
+    }
+}
