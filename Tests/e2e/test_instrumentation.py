@@ -1,0 +1,96 @@
+"""A real instrumentation library from PyPI (opentelemetry-instrumentation-openai-v2 with the
+openai client) calling a small fake chat-completions server, exporting through nginx."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+COMPLETION = {
+    "id": "chatcmpl-e2e", "object": "chat.completion", "created": 1764000000,
+    "model": "gpt-4o-mini-2024-07-18",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "Paris."}, "finish_reason": "stop"}],
+    "usage": {"prompt_tokens": 21, "completion_tokens": 3, "total_tokens": 24},
+}
+
+
+class FakeOpenAI(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = json.dumps(COMPLETION).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture()
+def fake_openai():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeOpenAI)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+
+
+APP = textwrap.dedent("""
+    import sys
+    from openai import OpenAI
+    from opentelemetry import trace
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
+
+    provider = TracerProvider(resource=Resource.create({"service.name": "openai-app"}))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    OpenAIInstrumentor().instrument(tracer_provider=provider)
+    client = OpenAI(base_url=sys.argv[1], api_key="sk-fake")
+    tracer = provider.get_tracer("app")
+    with tracer.start_as_current_span("handle question") as root:
+        client.chat.completions.create(model="gpt-4o-mini", messages=[
+            {"role": "system", "content": "Answer briefly."},
+            {"role": "user", "content": "What is the capital of France?"},
+        ])
+        print(format(root.get_span_context().trace_id, "032x"))
+    provider.shutdown()
+""")
+
+
+def test_openai_v2_instrumentation_row_has_every_column(stack, fake_openai):
+    env = dict(os.environ,
+               OTEL_EXPORTER_OTLP_ENDPOINT=stack.url,
+               OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+               OTEL_EXPORTER_OTLP_HEADERS=f"X-Ingate-Key={stack.key}",
+               OTEL_EXPORTER_OTLP_CERTIFICATE=stack.cert,
+               OTEL_SEMCONV_STABILITY_OPT_IN="gen_ai_latest_experimental",
+               OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="span_only")
+    done = subprocess.run([sys.executable, "-c", APP, fake_openai], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    trace_id = done.stdout.strip()
+    rows = stack.rows("trace_id = ?", (trace_id,))
+    assert len(rows) == 1, rows   # the app's own "handle question" span is not GenAI
+    row = rows[0]
+    assert (row["operation"], row["provider"], row["model"], row["response_model"]) == (
+        "chat", "openai", "gpt-4o-mini", "gpt-4o-mini-2024-07-18")
+    assert (row["input_tokens"], row["output_tokens"]) == (21, 3)
+    assert row["service_name"] == "openai-app"
+    assert row["scope_name"].startswith("opentelemetry.")   # the instrumentation's tracer
+    assert json.loads(row["finish_reasons"]) == ["stop"]
+    prompt = json.loads(row["prompt"])
+    assert [m["role"] for m in prompt] == ["system", "user"]
+    assert prompt[0]["parts"] == [{"type": "text", "content": "Answer briefly."}]
+    assert prompt[1]["parts"] == [{"type": "text", "content": "What is the capital of France?"}]
+    assert json.loads(row["completion"]) == [
+        {"role": "assistant", "parts": [{"type": "text", "content": "Paris."}], "finish_reason": "stop"}]
+    assert json.loads(row["resource"])["service.name"] == "openai-app"
