@@ -9,6 +9,15 @@ public final class LogStore: @unchecked Sendable {
     private let lock = NSLock()
     private let connection: SQLiteConnection
     private let insertLog: SQLiteStatement
+    private var groupCommit: GroupCommit!
+    /// Transactions committed by `insert` since the store was opened (guarded by `lock`).
+    private var transactions = 0
+
+    public var committedTransactions: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return transactions
+    }
 
     /// Opens or creates the database at `path`, failing fast with a message naming the path.
     public init(path: String, busyTimeoutMilliseconds: Int32 = 5_000) throws(StorageError) {
@@ -33,6 +42,7 @@ public final class LogStore: @unchecked Sendable {
         } catch {
             throw Self.openingError(error, path: path)
         }
+        groupCommit = GroupCommit { [unowned self] batch in self.commitBatch(batch) }
     }
 
     /// Closes the connection; later calls fail. Called on shutdown after the last request.
@@ -40,23 +50,58 @@ public final class LogStore: @unchecked Sendable {
         lock.withLock { connection.close() }
     }
 
-    /// Stores the records of one request in one transaction. Returns how many were new: a span
-    /// already stored for this key (a retried export) is skipped by the unique index.
+    /// Stores the records of one request, all or none, durably before it returns. Returns how many
+    /// were new: a span already stored for this key (a retried export) is skipped by the unique
+    /// index. Concurrent calls share one transaction (`GroupCommit`).
     @discardableResult
     public func insert(_ records: [LLMLogRecord], apiKeyID: Int64, receivedAt: Int64) throws(StorageError) -> Int {
         guard !records.isEmpty else { return 0 }
-        return try locked { () throws(StorageError) -> Int in
-            try transaction { () throws(StorageError) -> Int in
+        return try groupCommit.submit(records, apiKeyID: apiKeyID, receivedAt: receivedAt)
+    }
+
+    /// One transaction for a batch of requests, each in its own savepoint. A request whose rows
+    /// fail is rolled back alone; a failure of the transaction itself (busy, disk full) fails all.
+    func commitBatch(_ batch: [(records: [LLMLogRecord], apiKeyID: Int64, receivedAt: Int64)]) -> [Result<Int, StorageError>] {
+        lock.lock()
+        defer { lock.unlock() }
+        do {
+            try connection.execute("BEGIN IMMEDIATE")
+        } catch {
+            return Array(repeating: .failure(error), count: batch.count)
+        }
+        var outcomes: [Result<Int, StorageError>] = []
+        outcomes.reserveCapacity(batch.count)
+        for request in batch {
+            do {
+                try connection.execute("SAVEPOINT request")
                 var inserted = 0
-                for record in records {
-                    try bind(record, apiKeyID: apiKeyID, receivedAt: receivedAt)
+                for record in request.records {
+                    try bind(record, apiKeyID: request.apiKeyID, receivedAt: request.receivedAt)
                     defer { insertLog.reset() }
                     _ = try insertLog.step()
                     inserted += connection.changes
                 }
-                return inserted
+                try connection.execute("RELEASE request")
+                outcomes.append(.success(inserted))
+            } catch {
+                if error.isRetryable {
+                    // The transaction itself is in trouble: nothing of this batch can be kept.
+                    try? connection.execute("ROLLBACK")
+                    return Array(repeating: .failure(error), count: batch.count)
+                }
+                try? connection.execute("ROLLBACK TO request")
+                try? connection.execute("RELEASE request")
+                outcomes.append(.failure(error))
             }
         }
+        do {
+            try connection.execute("COMMIT")
+        } catch {
+            try? connection.execute("ROLLBACK")
+            return Array(repeating: .failure(error), count: batch.count)
+        }
+        transactions += 1
+        return outcomes
     }
 
     private func bind(_ record: LLMLogRecord, apiKeyID: Int64, receivedAt: Int64) throws(StorageError) {
@@ -138,20 +183,6 @@ public final class LogStore: @unchecked Sendable {
                 ))
             }
             return logs
-        }
-    }
-
-    /// Runs `body` inside BEGIN IMMEDIATE … COMMIT, rolling back on any error. IMMEDIATE takes the
-    /// write lock up front, so a busy database shows up here, before any work, as `.busy`.
-    func transaction<T>(_ body: () throws(StorageError) -> T) throws(StorageError) -> T {
-        try connection.execute("BEGIN IMMEDIATE")
-        do {
-            let result = try body()
-            try connection.execute("COMMIT")
-            return result
-        } catch {
-            try? connection.execute("ROLLBACK")
-            throw error
         }
     }
 
