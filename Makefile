@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PROTOS := $(shell cd proto && find . -name '*.proto' | sed 's|^\./||' | sort)
 
-.PHONY: run test unit e2e deps release debug proto
+.PHONY: run test unit e2e deps release debug proto bench
 
 ## make run: install, build release, and serve https://127.0.0.1:$INGATE_PORT/v1/traces in the foreground
 run: release
@@ -19,6 +19,11 @@ unit: debug
 
 e2e: deps $(VENV)/.ready debug
 	INGATE_BIN=$(CURDIR)/.build/debug/ingate-otel $(VENV)/bin/python -m pytest -q Tests/e2e
+
+## make bench: the shipped stack under load, with its ceilings; table + bench-out/results.json
+bench: release $(VENV)/.ready
+	scripts/install-deps libssl-dev
+	$(VENV)/bin/python bench/run.py
 
 deps:
 	scripts/install-deps

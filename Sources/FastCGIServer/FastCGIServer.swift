@@ -9,15 +9,18 @@ import Logging
 public final class FastCGIServer: Sendable {
     private let listenFD: Int32
     private let threads: Int
-    private let handler: ExportHandler
+    private let handler: any RequestHandler
     private let logger: Logger
     private let shutdown: ShutdownSignal
+    private let logEachRequest: Bool
 
     /// Bytes of an unread body we are willing to swallow after answering early (413).
     private static let discardLimit = 16 << 20
 
-    public init(listenFD: Int32, threads: Int, handler: ExportHandler, logger: Logger, shutdown: ShutdownSignal) {
+    public init(listenFD: Int32, threads: Int, handler: any RequestHandler, logger: Logger, shutdown: ShutdownSignal,
+                logEachRequest: Bool = true) {
         self.listenFD = listenFD
+        self.logEachRequest = logEachRequest
         self.threads = max(1, threads)
         self.handler = handler
         self.logger = logger
@@ -82,6 +85,7 @@ public final class FastCGIServer: Sendable {
         let response = handler.respond(to: head) { limit in try exchange.readBody(limit: limit) }
         exchange.discardBody(limit: Self.discardLimit)
         exchange.write(response)
+        guard logEachRequest || response.status >= 500 else { return }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
         var metadata: Logger.Metadata = [
             "status": "\(response.status)",

@@ -7,83 +7,59 @@ import OTLPCodec
 public enum AttributeJSON {
     /// `{"key": value, ...}`; a repeated key keeps its first value (OTLP keys must be unique).
     public static func object(_ attributes: [KeyValue]) -> String {
-        var out = ""
-        out.reserveCapacity(attributes.count * 32)
+        var out = JSONOutput(capacity: attributes.count * 48)
         writeObject(attributes, into: &out)
-        return out
+        return out.text
     }
 
     public static func value(_ value: AnyValue) -> String {
-        var out = ""
+        var out = JSONOutput()
         write(value, into: &out)
-        return out
+        return out.text
     }
 
-    static func writeObject(_ attributes: [KeyValue], into out: inout String) {
-        out.append("{")
+    static func writeObject(_ attributes: [KeyValue], into out: inout JSONOutput) {
+        out.raw("{")
         var seen = Set<String>()
         var first = true
         for attribute in attributes where seen.insert(attribute.key).inserted {
-            if !first { out.append(",") }
+            if !first { out.raw(",") }
             first = false
-            writeString(attribute.key, into: &out)
-            out.append(":")
+            out.string(attribute.key)
+            out.raw(":")
             write(attribute.value, into: &out)
         }
-        out.append("}")
+        out.raw("}")
     }
 
-    static func write(_ value: AnyValue, into out: inout String) {
+    static func write(_ value: AnyValue, into out: inout JSONOutput) {
         switch value.value {
         case .stringValue(let text)?:
-            writeString(text, into: &out)
+            out.string(text)
         case .boolValue(let flag)?:
-            out.append(flag ? "true" : "false")
+            out.raw(flag ? "true" : "false")
         case .intValue(let number)?:
-            out.append(String(number))
+            out.raw(String(number))
         case .doubleValue(let number)?:
             if number.isFinite {
-                out.append("\(number)")
+                out.raw("\(number)")
             } else {
                 // JSON has no NaN or infinity; proto3 JSON writes them as strings.
-                writeString(number.isNaN ? "NaN" : (number > 0 ? "Infinity" : "-Infinity"), into: &out)
+                out.string(number.isNaN ? "NaN" : (number > 0 ? "Infinity" : "-Infinity"))
             }
         case .arrayValue(let array)?:
-            out.append("[")
+            out.raw("[")
             for (offset, element) in array.values.enumerated() {
-                if offset > 0 { out.append(",") }
+                if offset > 0 { out.raw(",") }
                 write(element, into: &out)
             }
-            out.append("]")
+            out.raw("]")
         case .kvlistValue(let list)?:
             writeObject(list.values, into: &out)
         case .bytesValue(let bytes)?:
-            writeString(bytes.base64EncodedString(), into: &out)
+            out.string(bytes.base64EncodedString())
         case .stringValueStrindex?, nil:
-            out.append("null")
+            out.raw("null")
         }
-    }
-
-    static func writeString(_ text: String, into out: inout String) {
-        out.append("\"")
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out.append("\\\"")
-            case "\\": out.append("\\\\")
-            case "\n": out.append("\\n")
-            case "\r": out.append("\\r")
-            case "\t": out.append("\\t")
-            case "\u{08}": out.append("\\b")
-            case "\u{0C}": out.append("\\f")
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out.append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out.append("\"")
     }
 }

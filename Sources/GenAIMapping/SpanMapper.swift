@@ -3,8 +3,10 @@ import OTLPCodec
 
 /// Keeps the GenAI spans of an export and turns each into an `LLMLogRecord`. Pure: no I/O.
 public enum SpanMapper {
-    public static func map(_ request: TraceExportRequest) -> MappedExport {
+    /// `skippedSpans`: spans the decoder already left out as not GenAI (see `isGenAI(keys:)`).
+    public static func map(_ request: TraceExportRequest, skippedSpans: Int = 0) -> MappedExport {
         var result = MappedExport()
+        result.droppedSpans = skippedSpans
         for resourceSpans in request.resourceSpans {
             // Built once per resource, and only if one of its spans is kept.
             var resource: (serviceName: String?, json: String)?
@@ -37,9 +39,14 @@ public enum SpanMapper {
     }
 
     static func isGenAI(_ span: Span) -> Bool {
-        span.attributes.contains { attribute in
-            FieldSources.genAIPrefixes.contains { attribute.key.hasPrefix($0) } || FieldSources.genAIKeys.contains(attribute.key)
-        }
+        span.attributes.contains { isGenAIKey($0.key) }
+    }
+
+    /// The rule that keeps a span, on its attribute keys alone: the decoder's filter.
+    public static let isGenAI: SpanKeyFilter = { keys in keys.contains(where: isGenAIKey) }
+
+    static func isGenAIKey(_ key: String) -> Bool {
+        FieldSources.genAIPrefixes.contains { key.hasPrefix($0) } || FieldSources.genAIKeys.contains(key)
     }
 
     struct Rejection: Error { let text: String }

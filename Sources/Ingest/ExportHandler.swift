@@ -76,9 +76,9 @@ public struct ExportHandler: Sendable {
         }
         outcome.bodyBytes = body.count
 
-        let export: TraceExportRequest
+        let decoded: DecodedTraces
         do {
-            export = try decoder.decodeTraces(body, format: format, coding: coding)
+            decoded = try decoder.decodeTraces(body, format: format, coding: coding, keeping: SpanMapper.isGenAI)
         } catch {
             switch error {
             case .inflatedTooLarge(let inflatedLimit):
@@ -88,7 +88,7 @@ public struct ExportHandler: Sendable {
             }
         }
 
-        let mapped = SpanMapper.map(export)
+        let mapped = SpanMapper.map(decoded.export, skippedSpans: decoded.skippedSpans)
         outcome.spansKept = mapped.records.count
         outcome.spansDropped = mapped.droppedSpans
         outcome.spansRejected = mapped.rejectedSpans

@@ -1,5 +1,15 @@
 import SwiftProtobuf
 
+/// Decides from a span's attribute keys alone whether the span is wanted; the decoder builds
+/// only the spans it keeps.
+public typealias SpanKeyFilter = @Sendable (_ attributeKeys: [String]) -> Bool
+
+/// An export as decoded: the spans kept, and how many spans the filter skipped unbuilt.
+public struct DecodedTraces: Sendable {
+    public var export: TraceExportRequest
+    public var skippedSpans: Int
+}
+
 /// Turns a request body into an `ExportTraceServiceRequest`: inflate if needed, then decode in
 /// the declared format.
 public struct ExportDecoder: Sendable {
@@ -10,19 +20,71 @@ public struct ExportDecoder: Sendable {
     }
 
     public func decodeTraces(_ body: [UInt8], format: WireFormat, coding: ContentCoding) throws(DecodeError) -> TraceExportRequest {
+        try decodeTraces(body, format: format, coding: coding, keeping: nil).export
+    }
+
+    /// Decodes, building only the spans `filter` keeps (all when nil). In protobuf a skipped span
+    /// is parsed for its attribute keys only; its other fields are stepped over, not built (nor
+    /// their strings checked for UTF-8).
+    public func decodeTraces(_ body: [UInt8], format: WireFormat, coding: ContentCoding,
+                             keeping filter: SpanKeyFilter?) throws(DecodeError) -> DecodedTraces {
         let plain = try inflate(body, coding: coding)
         switch format {
         case .json:
-            return try OTLPJSONDecoder.decodeTraceExport(plain, limits: limits)
+            var export = try OTLPJSONDecoder.decodeTraceExport(plain, limits: limits)
+            var skipped = 0
+            if let filter {
+                for r in export.resourceSpans.indices {
+                    for s in export.resourceSpans[r].scopeSpans.indices {
+                        let spans = export.resourceSpans[r].scopeSpans[s].spans
+                        let kept = spans.filter { filter($0.attributes.map(\.key)) }
+                        skipped += spans.count - kept.count
+                        export.resourceSpans[r].scopeSpans[s].spans = kept
+                    }
+                }
+            }
+            return DecodedTraces(export: export, skippedSpans: skipped)
         case .protobuf:
             var options = BinaryDecodingOptions()
             options.messageDepthLimit = limits.maxNestingDepth
             do {
-                return try TraceExportRequest(serializedBytes: plain, options: options)
+                guard let filter else {
+                    return DecodedTraces(export: try TraceExportRequest(serializedBytes: plain, options: options), skippedSpans: 0)
+                }
+                return try decodeFiltered(plain, options: options, filter: filter)
             } catch {
                 throw .malformed("protobuf: \(Self.describe(error))")
             }
         }
+    }
+
+    private func decodeFiltered(_ plain: [UInt8], options: BinaryDecodingOptions, filter: SpanKeyFilter) throws -> DecodedTraces {
+        var keysOnly = options
+        keysOnly.discardUnknownFields = true
+        let lazy = try Ingate_Lazy_LazyTraceExport(serializedBytes: plain, options: options)
+        var export = TraceExportRequest()
+        var skipped = 0
+        export.resourceSpans = try lazy.resourceSpans.map { lazyResource in
+            var resourceSpans = ResourceSpans()
+            resourceSpans.resource = lazyResource.resource
+            resourceSpans.schemaURL = lazyResource.schemaURL
+            resourceSpans.scopeSpans = try lazyResource.scopeSpans.map { lazyScope in
+                var scopeSpans = ScopeSpans()
+                scopeSpans.scope = lazyScope.scope
+                scopeSpans.schemaURL = lazyScope.schemaURL
+                for encoded in lazyScope.spans {
+                    let keys = try Ingate_Lazy_SpanAttributeKeys(serializedBytes: encoded, options: keysOnly)
+                    if filter(keys.attributes.map(\.key)) {
+                        scopeSpans.spans.append(try Span(serializedBytes: encoded, options: options))
+                    } else {
+                        skipped += 1
+                    }
+                }
+                return scopeSpans
+            }
+            return resourceSpans
+        }
+        return DecodedTraces(export: export, skippedSpans: skipped)
     }
 
     /// The body after undoing its content coding, never larger than the inflated-size limit.

@@ -23,6 +23,11 @@ struct Serve: ParsableCommand {
     @Option(help: "Largest inflated (decompressed) body in bytes.")
     var maxInflatedBytes: Int = 64 << 20
 
+    @Flag(help: .hidden) var discardBodies = false
+
+    @Flag(help: "Do not log a line per request (errors are still logged).")
+    var quiet = false
+
     func run() throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "ingate-otel")
@@ -48,10 +53,13 @@ struct Serve: ParsableCommand {
 
         var configuration = IngestConfiguration()
         configuration.decoding.maxInflatedBytes = maxInflatedBytes
-        let handler = ExportHandler(configuration: configuration, keys: KeyRing(source: store), sink: store)
+        let handler: any RequestHandler = discardBodies
+            ? DiscardHandler()   // benchmark ceiling: answers 200 without decoding or storing
+            : ExportHandler(configuration: configuration, keys: KeyRing(source: store), sink: store)
         let shutdown = ShutdownSignal()
         shutdown.installHandlers()
-        FastCGIServer(listenFD: listenFD, threads: threads, handler: handler, logger: logger, shutdown: shutdown).run()
+        FastCGIServer(listenFD: listenFD, threads: threads, handler: handler, logger: logger, shutdown: shutdown,
+                      logEachRequest: !quiet).run()
         store.close()
     }
 }

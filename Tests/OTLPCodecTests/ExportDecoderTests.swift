@@ -108,3 +108,31 @@ import TestSupport
         #expect(ContentCoding(header: "deflate") == nil)
     }
 }
+
+@Suite struct FilteredDecodingTests {
+    let export = OTLP.export(spans: [OTLP.httpSpan(number: 1), OTLP.chatSpan(number: 2), OTLP.httpSpan(number: 3), OTLP.chatSpan(number: 4)])
+    let keepChat: SpanKeyFilter = { keys in keys.contains { $0.hasPrefix("gen_ai.") } }
+
+    @Test(arguments: [WireFormat.protobuf, .json])
+    func onlyTheSpansTheFilterKeepsAreBuilt(format: WireFormat) throws {
+        let body = format == .protobuf ? export.protobufBytes() : export.otlpJSONBytes()
+        let decoded = try ExportDecoder().decodeTraces(body, format: format, coding: .identity, keeping: keepChat)
+        #expect(decoded.skippedSpans == 2)
+        let kept = decoded.export.resourceSpans[0].scopeSpans[0].spans
+        #expect(kept == [OTLP.chatSpan(number: 2), OTLP.chatSpan(number: 4)])
+        #expect(decoded.export.resourceSpans[0].resource == export.resourceSpans[0].resource)
+        #expect(decoded.export.resourceSpans[0].scopeSpans[0].scope == export.resourceSpans[0].scopeSpans[0].scope)
+    }
+
+    @Test func invalidUTF8InAKeptSpanIsStillMalformed() {
+        var span = OTLP.chatSpan()
+        span.name = "placeholder-name"
+        var body = OTLP.export(spans: [span]).protobufBytes()
+        let marker = Array("placeholder-name".utf8)
+        let at = (0...(body.count - marker.count)).first { Array(body[$0..<$0 + marker.count]) == marker }!
+        body[at] = 0xFF
+        #expect(throws: DecodeError.malformed("protobuf: a string field holds invalid UTF-8")) {
+            try ExportDecoder().decodeTraces(body, format: .protobuf, coding: .identity, keeping: keepChat)
+        }
+    }
+}

@@ -12,29 +12,30 @@ struct ChatMessage: Equatable {
 
     /// `[{"role": …, "parts": [{"type": "text", "content": …}], "finish_reason": …}]`
     static func serialize(_ messages: [ChatMessage]) -> String {
-        var out = "["
+        var out = JSONOutput(capacity: 1024)
+        out.raw("[")
         for (offset, message) in messages.enumerated() {
-            if offset > 0 { out.append(",") }
-            out.append("{\"role\":")
-            AttributeJSON.writeString(message.role, into: &out)
-            out.append(",\"parts\":[")
+            if offset > 0 { out.raw(",") }
+            out.raw("{\"role\":")
+            out.string(message.role)
+            out.raw(",\"parts\":[")
             for (index, part) in message.parts.enumerated() {
-                if index > 0 { out.append(",") }
+                if index > 0 { out.raw(",") }
                 part.write(into: &out)
             }
-            out.append("]")
+            out.raw("]")
             if let name = message.name {
-                out.append(",\"name\":")
-                AttributeJSON.writeString(name, into: &out)
+                out.raw(",\"name\":")
+                out.string(name)
             }
             if let finishReason = message.finishReason {
-                out.append(",\"finish_reason\":")
-                AttributeJSON.writeString(finishReason, into: &out)
+                out.raw(",\"finish_reason\":")
+                out.string(finishReason)
             }
-            out.append("}")
+            out.raw("}")
         }
-        out.append("]")
-        return out
+        out.raw("]")
+        return out.text
     }
 }
 
@@ -45,34 +46,34 @@ enum MessagePart: Equatable {
     case toolCallResponse(id: String?, response: JSONValue)
     case other(JSONValue)
 
-    func write(into out: inout String) {
+    func write(into out: inout JSONOutput) {
         switch self {
         case .text(let content):
-            out.append("{\"type\":\"text\",\"content\":")
-            AttributeJSON.writeString(content, into: &out)
-            out.append("}")
+            out.raw("{\"type\":\"text\",\"content\":")
+            out.string(content)
+            out.raw("}")
         case .toolCall(let id, let name, let arguments):
-            out.append("{\"type\":\"tool_call\"")
+            out.raw("{\"type\":\"tool_call\"")
             if let id {
-                out.append(",\"id\":")
-                AttributeJSON.writeString(id, into: &out)
+                out.raw(",\"id\":")
+                out.string(id)
             }
-            out.append(",\"name\":")
-            AttributeJSON.writeString(name, into: &out)
+            out.raw(",\"name\":")
+            out.string(name)
             if let arguments {
-                out.append(",\"arguments\":")
+                out.raw(",\"arguments\":")
                 arguments.write(into: &out)
             }
-            out.append("}")
+            out.raw("}")
         case .toolCallResponse(let id, let response):
-            out.append("{\"type\":\"tool_call_response\"")
+            out.raw("{\"type\":\"tool_call_response\"")
             if let id {
-                out.append(",\"id\":")
-                AttributeJSON.writeString(id, into: &out)
+                out.raw(",\"id\":")
+                out.string(id)
             }
-            out.append(",\"response\":")
+            out.raw(",\"response\":")
             response.write(into: &out)
-            out.append("}")
+            out.raw("}")
         case .other(let value):
             value.write(into: &out)
         }

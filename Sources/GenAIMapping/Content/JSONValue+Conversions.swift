@@ -55,33 +55,33 @@ extension JSONValue {
 
     /// Compact JSON with object keys sorted, so equal values always render the same.
     var serialized: String {
-        var out = ""
+        var out = JSONOutput()
         write(into: &out)
-        return out
+        return out.text
     }
 
-    func write(into out: inout String) {
+    func write(into out: inout JSONOutput) {
         switch self {
-        case .null: out.append("null")
-        case .bool(let flag): out.append(flag ? "true" : "false")
-        case .number(let text): out.append(text)
-        case .string(let text): AttributeJSON.writeString(text, into: &out)
+        case .null: out.raw("null")
+        case .bool(let flag): out.raw(flag ? "true" : "false")
+        case .number(let text): out.raw(text)
+        case .string(let text): out.string(text)
         case .array(let values):
-            out.append("[")
+            out.raw("[")
             for (offset, value) in values.enumerated() {
-                if offset > 0 { out.append(",") }
+                if offset > 0 { out.raw(",") }
                 value.write(into: &out)
             }
-            out.append("]")
+            out.raw("]")
         case .object(let members):
-            out.append("{")
+            out.raw("{")
             for (offset, key) in members.keys.sorted().enumerated() {
-                if offset > 0 { out.append(",") }
-                AttributeJSON.writeString(key, into: &out)
-                out.append(":")
+                if offset > 0 { out.raw(",") }
+                out.string(key)
+                out.raw(":")
                 members[key]!.write(into: &out)
             }
-            out.append("}")
+            out.raw("}")
         }
     }
 }

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import GenAIMapping
+import OTLPCodec
+import Storage
+
+/// Measurements the benchmark (`make bench`) runs next to the served stack. Hidden from help:
+/// they are for `bench/run.py`, not for operators.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Benchmark helpers.", shouldDisplay: false,
+        subcommands: [Store.self, Decode.self])
+
+    /// The SQLite ceiling: the rows the product stores for a body, inserted straight into a fresh
+    /// database with the same schema, indexes and pragmas, `--batch` rows per transaction.
+    struct Store: ParsableCommand {
+        @OptionGroup var database: DatabaseOption
+        @Option(help: "A protobuf ExportTraceServiceRequest whose GenAI spans give the rows.") var body: String
+        @Option var rows: Int = 200_000
+        @Option var batch: Int = 5_000
+
+        func run() throws {
+            let export = try TraceExportRequest(serializedBytes: Array(try Data(contentsOf: URL(fileURLWithPath: body))))
+            let template = SpanMapper.map(export).records
+            guard !template.isEmpty else { fail("\(body) has no GenAI span") }
+            let store = openStore(database)
+            let key = try store.createKey(name: "bench")
+            var written = 0
+            let started = Date()
+            while written < rows {
+                let count = min(batch, rows - written)
+                let records = (0..<count).map { offset -> LLMLogRecord in
+                    var record = template[(written + offset) % template.count]
+                    record.traceID = String(format: "%032x", written + offset + 1)
+                    return record
+                }
+                try store.insert(records, apiKeyID: key.id, receivedAt: Int64(Date().timeIntervalSince1970 * 1000))
+                written += count
+            }
+            let seconds = Date().timeIntervalSince(started)
+            print(#"{"rows": \#(written), "batch": \#(batch), "seconds": \#(seconds), "rows_per_second": \#(Double(written) / seconds)}"#)
+        }
+    }
+
+    /// Decode + map throughput of one body on one core, in MB/s of body.
+    struct Decode: ParsableCommand {
+        @Option(help: "The body file.") var body: String
+        @Option(help: "protobuf or json") var format: String = "protobuf"
+        @Option var seconds: Double = 3
+
+        func run() throws {
+            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: body)))
+            guard let wire = WireFormat(rawValue: format) else { fail("--format protobuf or json") }
+            let decoder = ExportDecoder()
+            var iterations = 0
+            var kept = 0
+            let started = Date()
+            while Date().timeIntervalSince(started) < seconds {
+                let decoded = try decoder.decodeTraces(bytes, format: wire, coding: .identity, keeping: SpanMapper.isGenAI)
+                kept = SpanMapper.map(decoded.export, skippedSpans: decoded.skippedSpans).records.count
+                iterations += 1
+            }
+            let elapsed = Date().timeIntervalSince(started)
+            let megabytes = Double(bytes.count * iterations) / 1e6
+            print(#"{"format": "\#(format)", "body_bytes": \#(bytes.count), "iterations": \#(iterations), "genai_spans": \#(kept), "mb_per_second": \#(megabytes / elapsed), "spans_per_second": \#(Double(kept * iterations) / elapsed)}"#)
+        }
+    }
+}

@@ -1,0 +1,199 @@
+"""`make bench`: the receiver as shipped (release build, nginx with TLS, spawn-fcgi) under load.
+
+For each workload variant it starts scripts/serve-stack on a fresh data folder, drives it with
+bench/loadgen (C, OpenSSL, one keep-alive connection per concurrent client), samples the worker's
+RSS, and checks that the rows in the database equal the GenAI spans acknowledged. In the same run
+it measures two ceilings: the same load against a responder that reads the body and answers 200
+at once (nginx + FastCGI + load generator alone), and the same rows inserted straight into SQLite
+at 5 000 rows per transaction. Prints a table and writes bench-out/results.json.
+
+    BENCH_SECONDS (default 10) per run; BENCH_THREADS (default 16) responder threads.
+"""
+import datetime
+import json
+import os
+import platform
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench-out"
+BIN = ROOT / ".build" / "release" / "ingate-otel"
+SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
+THREADS = os.environ.get("BENCH_THREADS", "16")
+GENAI_PER_REQUEST = {"w1": 50, "w10": 5, "w1000": 500}
+
+VARIANTS = [
+    # name, body, format, gzip, concurrency
+    ("W1 protobuf c=1", "w1", "pb", 0, 1),
+    ("W1 protobuf c=4", "w1", "pb", 0, 4),
+    ("W1 protobuf c=16", "w1", "pb", 0, 16),
+    ("W1 protobuf+gzip c=16", "w1", "pb", 1, 16),
+    ("W1 JSON c=16", "w1", "json", 0, 16),
+    ("W10 protobuf c=16", "w10", "pb", 0, 16),
+    ("W1000 protobuf c=16", "w1000", "pb", 0, 16),
+]
+CEILINGS = [
+    ("ceiling: null responder, W1 protobuf c=16", "w1", "pb", 0, 16),
+    ("ceiling: null responder, W1 protobuf+gzip c=16", "w1", "pb", 1, 16),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Stack:
+    def __init__(self, data: Path, serve_args: str = ""):
+        self.port = free_port()
+        self.db = data / "ingate.db"
+        self.log = open(data / "stack.log", "w")
+        env = dict(os.environ, INGATE_PORT=str(self.port), INGATE_DATA=str(data), INGATE_BIN=str(BIN),
+                   INGATE_THREADS=THREADS, INGATE_SERVE_ARGS=("--quiet " + serve_args).strip())
+        env.pop("INGATE_KEY", None)
+        self.process = subprocess.Popen([str(ROOT / "scripts" / "serve-stack")], env=env, stdout=self.log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 60
+        while "is ready" not in (data / "stack.log").read_text():
+            if self.process.poll() is not None or time.time() > deadline:
+                raise RuntimeError((data / "stack.log").read_text())
+            time.sleep(0.1)
+        self.key = (data / "dev-key").read_text().strip()
+
+    def worker_pids(self) -> list[int]:
+        out = subprocess.run(["pgrep", "-f", f"ingate-otel serve --db {self.db}"], capture_output=True, text=True)
+        return [int(p) for p in out.stdout.split()]
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.log.close()
+
+
+def rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def run_variant(name, body, fmt, gzip, concurrency, bodies: Path, loadgen: Path, serve_args=""):
+    with tempfile.TemporaryDirectory(prefix="ingate-bench-", dir=OUT) as folder:
+        stack = Stack(Path(folder), serve_args)
+        try:
+            peak = [0]
+            sampling = threading.Event()
+
+            def sample():
+                while not sampling.is_set():
+                    peak[0] = max([peak[0]] + [rss_kib(p) for p in stack.worker_pids()])
+                    time.sleep(0.2)
+
+            sampler = threading.Thread(target=sample)
+            sampler.start()
+            done = subprocess.run([str(loadgen), "--port", str(stack.port), "--key", stack.key,
+                                   "--content-type", "application/x-protobuf" if fmt == "pb" else "application/json",
+                                   "--gzip", str(gzip), "--connections", str(concurrency), "--seconds", str(SECONDS),
+                                   "--template", str(bodies / f"{body}.{fmt}"),
+                                   "--offsets", str(bodies / f"{body}.{fmt}.offsets")],
+                                  capture_output=True, text=True, check=True)
+            sampling.set()
+            sampler.join()
+            result = json.loads(done.stdout)
+        finally:
+            stack.stop()
+        rows = 0
+        if not serve_args:
+            with sqlite3.connect(stack.db) as db:
+                rows = db.execute("SELECT count(*) FROM llm_logs").fetchone()[0]
+    acknowledged = result["ok"] * GENAI_PER_REQUEST[body]
+    return {
+        "variant": name, "body_bytes": result["body_bytes"], "concurrency": concurrency,
+        "requests": result["ok"], "non_200": result["failed"], "connection_errors": result["errors"],
+        "requests_per_second": result["ok"] / result["seconds"],
+        "genai_spans_per_second": acknowledged / result["seconds"],
+        "p50_ms": result["p50_ms"], "p99_ms": result["p99_ms"],
+        "worker_peak_rss_mib": peak[0] / 1024,
+        "genai_spans_acknowledged": acknowledged, "rows_in_database": rows,
+        "rows_match": serve_args != "" or rows == acknowledged,
+    }
+
+
+def main():
+    OUT.mkdir(exist_ok=True)
+    bodies = OUT / "bodies"
+    subprocess.run([sys.executable, str(ROOT / "bench" / "workload.py"), str(bodies)], check=True)
+    loadgen = OUT / "loadgen"
+    subprocess.run(["cc", "-O2", "-o", str(loadgen), str(ROOT / "bench" / "loadgen.c"),
+                    "-lssl", "-lcrypto", "-lz", "-lpthread"], check=True)
+
+    results = []
+    for variant in VARIANTS:
+        results.append(run_variant(*variant, bodies, loadgen))
+        print(f"  {results[-1]['variant']}: {results[-1]['genai_spans_per_second']:.0f} GenAI spans/s", flush=True)
+    ceilings = []
+    for variant in CEILINGS:
+        ceilings.append(run_variant(*variant, bodies, loadgen, serve_args="--discard-bodies"))
+        print(f"  {ceilings[-1]['variant']}: {ceilings[-1]['requests_per_second']:.0f} requests/s", flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="ingate-bench-", dir=OUT) as folder:
+        store = json.loads(subprocess.run([str(BIN), "bench", "store", "--db", f"{folder}/ingate.db",
+                                           "--body", str(bodies / "w1.pb"), "--rows", "200000", "--batch", "5000"],
+                                          capture_output=True, text=True, check=True).stdout)
+    decode = [json.loads(subprocess.run([str(BIN), "bench", "decode", "--body", str(bodies / f"w1.{ext}"),
+                                         "--format", fmt, "--seconds", "3"],
+                                        capture_output=True, text=True, check=True).stdout)
+              for ext, fmt in (("pb", "protobuf"), ("json", "json"))]
+
+    sqlite_ceiling = store["rows_per_second"]
+    null_ceiling = ceilings[0]["requests_per_second"] * GENAI_PER_REQUEST["w1"]
+    for row in results:
+        row["ratio_to_sqlite_ceiling"] = row["genai_spans_per_second"] / sqlite_ceiling
+        row["ratio_to_null_responder"] = row["genai_spans_per_second"] / null_ceiling
+    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                if l.startswith("model name")), platform.processor())
+    report = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release()},
+        "seconds_per_run": SECONDS, "responder_threads": int(THREADS),
+        "variants": results, "null_responder": ceilings,
+        "sqlite_ceiling_rows_per_second_at_5000_per_transaction": sqlite_ceiling,
+        "decode_and_map_one_core": decode,
+    }
+    (OUT / "results.json").write_text(json.dumps(report, indent=2))
+
+    print(f"\nmachine: {cpu}, {os.cpu_count()} cores; {SECONDS:.0f} s per run; responder threads {THREADS}")
+    header = f"{'variant':<28}{'GenAI spans/s':>14}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'RSS MiB':>9}{'rows ok':>8}{'/sqlite':>9}{'/null':>7}"
+    print(header)
+    for r in results:
+        print(f"{r['variant']:<28}{r['genai_spans_per_second']:>14.0f}{r['requests_per_second']:>9.0f}"
+              f"{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['worker_peak_rss_mib']:>9.1f}{str(r['rows_match']):>8}"
+              f"{r['ratio_to_sqlite_ceiling']:>9.2f}{r['ratio_to_null_responder']:>7.2f}")
+    for c in ceilings:
+        print(f"{c['variant']}: {c['requests_per_second']:.0f} req/s = {c['genai_spans_per_second']:.0f} GenAI spans/s, "
+              f"p99 {c['p99_ms']:.1f} ms")
+    print(f"ceiling: SQLite insert of the same rows at 5000 rows/transaction: {sqlite_ceiling:.0f} rows/s")
+    for d in decode:
+        print(f"decode+map W1 {d['format']} on one core: {d['mb_per_second']:.1f} MB/s ({d['spans_per_second']:.0f} GenAI spans/s)")
+    print(f"results: {OUT / 'results.json'}")
+    if not all(r["rows_match"] for r in results):
+        sys.exit("rows in the database differ from the spans acknowledged")
+
+
+if __name__ == "__main__":
+    main()
