@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PROTOS := $(shell cd proto && find . -name '*.proto' | sed 's|^\./||' | sort)
 
-.PHONY: run test unit e2e deps release debug proto bench
+.PHONY: run test unit e2e deps release debug proto bench fuzz
 
 ## make run: install, build release, and serve https://127.0.0.1:$INGATE_PORT/v1/traces in the foreground
 run: release
@@ -48,3 +48,19 @@ proto:
 		--swift_out=Sources/OTLPCodec/Generated \
 		--swift_opt=Visibility=Public --swift_opt=FileNaming=PathToUnderscores \
 		-I proto -I /usr/include $(PROTOS)
+
+## make fuzz: each decoder under libFuzzer + AddressSanitizer for FUZZ_SECONDS (default 60) each
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := FuzzProtobufExport FuzzJSONExport FuzzGzipExport
+fuzz: $(VENV)/.ready
+	swift build --scratch-path .build-fuzz -c release --sanitize=address \
+		-Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library -Xswiftc -DFUZZING \
+		$(foreach t,$(FUZZ_TARGETS),--product $(t))
+	$(VENV)/bin/python Fuzz/make_seeds.py .build-fuzz/seeds
+	for t in $(FUZZ_TARGETS); do \
+		case $$t in *Protobuf*) seeds=protobuf;; *JSON*) seeds=json;; *) seeds=gzip;; esac; \
+		mkdir -p .build-fuzz/corpus/$$t; \
+		.build-fuzz/release/$$t .build-fuzz/corpus/$$t .build-fuzz/seeds/$$seeds Fuzz/regressions \
+			-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 \
+			-artifact_prefix=Fuzz/crashes/ 2>&1 | tail -n 3 || exit 1; \
+	done

@@ -21,7 +21,8 @@ struct FastCGIExchange {
             contentEncoding: parameter("HTTP_CONTENT_ENCODING"),
             contentLength: parameter("CONTENT_LENGTH").flatMap { Int($0) },
             ingateKey: parameter("HTTP_X_INGATE_KEY"),
-            authorization: parameter("HTTP_AUTHORIZATION")
+            authorization: parameter("HTTP_AUTHORIZATION"),
+            remoteAddress: parameter("REMOTE_ADDR")
         )
     }
 
@@ -91,6 +92,7 @@ struct FastCGIExchange {
         case 405: "Method Not Allowed"
         case 413: "Content Too Large"
         case 415: "Unsupported Media Type"
+        case 429: "Too Many Requests"
         case 500: "Internal Server Error"
         case 503: "Service Unavailable"
         default: "Status"

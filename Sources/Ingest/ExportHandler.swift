@@ -8,10 +8,13 @@ public struct IngestConfiguration: Sendable {
     /// Largest request body accepted as sent (nginx enforces the same with client_max_body_size).
     public var maxBodyBytes: Int
     public var decoding: DecodingLimits
+    /// Failed authentications one client address may make per minute before it gets 429.
+    public var authFailuresPerMinute: Int
 
-    public init(maxBodyBytes: Int = 4 << 20, decoding: DecodingLimits = DecodingLimits()) {
+    public init(maxBodyBytes: Int = 4 << 20, decoding: DecodingLimits = DecodingLimits(), authFailuresPerMinute: Int = 20) {
         self.maxBodyBytes = maxBodyBytes
         self.decoding = decoding
+        self.authFailuresPerMinute = authFailuresPerMinute
     }
 }
 
@@ -25,12 +28,14 @@ public struct ExportHandler: Sendable {
     private let keys: KeyRing
     private let sink: any LogSink
     private let decoder: ExportDecoder
+    private let authFailures: AuthFailureLimiter
 
     public init(configuration: IngestConfiguration, keys: KeyRing, sink: any LogSink) {
         self.configuration = configuration
         self.keys = keys
         self.sink = sink
         self.decoder = ExportDecoder(limits: configuration.decoding)
+        self.authFailures = AuthFailureLimiter(maxFailures: configuration.authFailuresPerMinute, window: 60)
     }
 
     public func respond(to head: RequestHead, readBody: BodyReader) -> HTTPResponse {
@@ -51,7 +56,8 @@ public struct ExportHandler: Sendable {
         }
     }
 
-    /// The checks in the order the contract fixes: 404, 405, 401, 415, 413, 400.
+    /// The checks in the order the contract fixes: 404, 405, 401 (or 429 for an address that
+    /// failed too often), 415, 413, 400.
     private func process(_ head: RequestHead, readBody: BodyReader, outcome: inout ExportOutcome) throws(IngestError) -> MappedExport {
         guard Self.isTracesPath(head.path) else { throw .notFound(path: head.path) }
         guard head.method == "POST" else { throw .methodNotAllowed(method: head.method) }
@@ -85,6 +91,8 @@ public struct ExportHandler: Sendable {
                 throw .payloadTooLarge("inflated request body is over the \(inflatedLimit)-byte limit")
             case .malformed(let why):
                 throw .badRequest(why)
+            case .limitExceeded(let why):
+                throw .payloadTooLarge(why)
             }
         }
 
@@ -102,7 +110,10 @@ public struct ExportHandler: Sendable {
     }
 
     private func authenticate(_ head: RequestHead) throws(IngestError) -> Int64 {
+        let address = head.remoteAddress ?? ""
+        if let seconds = authFailures.retryAfter(address) { throw .tooManyFailedAuthentications(retryAfter: seconds) }
         guard let key = Self.presentedKey(head) else {
+            authFailures.recordFailure(address)
             throw .unauthorized("missing API key: send it in the X-Ingate-Key header")
         }
         let id: Int64?
@@ -111,7 +122,10 @@ public struct ExportHandler: Sendable {
         } catch {
             throw .storage(error)
         }
-        guard let id else { throw .unauthorized("unknown or revoked API key") }
+        guard let id else {
+            authFailures.recordFailure(address)
+            throw .unauthorized("unknown or revoked API key")
+        }
         return id
     }
 

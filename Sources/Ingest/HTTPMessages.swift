@@ -8,9 +8,12 @@ public struct RequestHead: Sendable {
     public var contentLength: Int?
     public var ingateKey: String?
     public var authorization: String?
+    /// The client's address (REMOTE_ADDR), for limiting failed authentications.
+    public var remoteAddress: String?
 
     public init(method: String, path: String, contentType: String? = nil, contentEncoding: String? = nil,
-                contentLength: Int? = nil, ingateKey: String? = nil, authorization: String? = nil) {
+                contentLength: Int? = nil, ingateKey: String? = nil, authorization: String? = nil,
+                remoteAddress: String? = nil) {
         self.method = method
         self.path = path
         self.contentType = contentType
@@ -18,6 +21,7 @@ public struct RequestHead: Sendable {
         self.contentLength = contentLength
         self.ingateKey = ingateKey
         self.authorization = authorization
+        self.remoteAddress = remoteAddress
     }
 }
 

@@ -7,6 +7,7 @@ public enum IngestError: Error, Equatable {
     case notFound(path: String)
     case methodNotAllowed(method: String)
     case unauthorized(String)
+    case tooManyFailedAuthentications(retryAfter: Int)
     case unsupportedMediaType(String)
     case payloadTooLarge(String)
     case badRequest(String)
@@ -24,6 +25,7 @@ enum ErrorResponse {
         case .notFound(let path): (404, 5, "no OTLP endpoint at \(path); traces are accepted at /v1/traces")
         case .methodNotAllowed(let method): (405, 12, "method \(method) is not allowed; use POST")
         case .unauthorized(let why): (401, 16, why)
+        case .tooManyFailedAuthentications(let seconds): (429, 8, "too many failed authentications from this address; retry in \(seconds) s")
         case .unsupportedMediaType(let why): (415, 3, why)
         case .payloadTooLarge(let why): (413, 8, why)
         case .badRequest(let why): (400, 3, why)
@@ -34,6 +36,7 @@ enum ErrorResponse {
         var headers: [(name: String, value: String)] = [("Content-Type", format.contentType)]
         if case .methodNotAllowed = error { headers.append(("Allow", "POST")) }
         if status == 503 { headers.append(("Retry-After", String(retryAfterSeconds))) }
+        if case .tooManyFailedAuthentications(let seconds) = error { headers.append(("Retry-After", String(seconds))) }
         var outcome = outcome
         outcome.error = message
         return HTTPResponse(status: status, headers: headers,

@@ -1,13 +1,28 @@
-/// Every bound the decoders enforce, stated in one place.
+/// Every bound the decoders enforce, stated in one place. Crossing one answers 413 (sizes and
+/// counts) or 400 (nesting), never a crash.
 public struct DecodingLimits: Sendable {
     /// Largest body after inflating; the OTLP spec recommends 64 MiB.
     public var maxInflatedBytes: Int
-    /// Deepest nesting of JSON arrays and objects, and of protobuf messages.
+    /// Deepest nesting of JSON arrays and objects, and of protobuf messages (array and key-value
+    /// list attribute values nest two levels each).
     public var maxNestingDepth: Int
+    /// Spans in one request, kept or not.
+    public var maxSpans: Int
+    /// Attributes on one span (OpenTelemetry SDKs default to 128).
+    public var maxAttributesPerSpan: Int
+    /// Events on one span.
+    public var maxEventsPerSpan: Int
+    /// Bytes of one string value or key of a kept span (a whole prompt is one string).
+    public var maxStringBytes: Int
 
-    public init(maxInflatedBytes: Int = 64 << 20, maxNestingDepth: Int = 100) {
+    public init(maxInflatedBytes: Int = 64 << 20, maxNestingDepth: Int = 100, maxSpans: Int = 100_000,
+                maxAttributesPerSpan: Int = 4_096, maxEventsPerSpan: Int = 4_096, maxStringBytes: Int = 16 << 20) {
         self.maxInflatedBytes = maxInflatedBytes
         self.maxNestingDepth = maxNestingDepth
+        self.maxSpans = maxSpans
+        self.maxAttributesPerSpan = maxAttributesPerSpan
+        self.maxEventsPerSpan = maxEventsPerSpan
+        self.maxStringBytes = maxStringBytes
     }
 }
 
@@ -17,4 +32,50 @@ public enum DecodeError: Error, Equatable, Sendable {
     case malformed(String)
     /// The inflated body would exceed `DecodingLimits.maxInflatedBytes`.
     case inflatedTooLarge(limit: Int)
+    /// A count or size limit of `DecodingLimits` was crossed; the text names it.
+    case limitExceeded(String)
+}
+
+extension DecodingLimits {
+    /// Checks the counts and sizes of a decoded export (kept spans in full; `skippedSpans` only
+    /// count toward the span limit).
+    func check(_ export: TraceExportRequest, skippedSpans: Int) throws(DecodeError) {
+        var spans = skippedSpans
+        for resourceSpans in export.resourceSpans {
+            try checkStrings(resourceSpans.resource.attributes, what: "resource attribute")
+            for scopeSpans in resourceSpans.scopeSpans {
+                spans += scopeSpans.spans.count
+                guard spans <= maxSpans else { throw .limitExceeded("more than \(maxSpans) spans in one request") }
+                for span in scopeSpans.spans {
+                    guard span.attributes.count <= maxAttributesPerSpan else {
+                        throw .limitExceeded("span \"\(span.name.prefix(80))\" has \(span.attributes.count) attributes; the limit is \(maxAttributesPerSpan)")
+                    }
+                    guard span.events.count <= maxEventsPerSpan else {
+                        throw .limitExceeded("span \"\(span.name.prefix(80))\" has \(span.events.count) events; the limit is \(maxEventsPerSpan)")
+                    }
+                    guard span.name.utf8.count <= maxStringBytes else { throw .limitExceeded("a span name is over \(maxStringBytes) bytes") }
+                    try checkStrings(span.attributes, what: "attribute")
+                    for event in span.events { try checkStrings(event.attributes, what: "event attribute") }
+                }
+            }
+        }
+    }
+
+    private func checkStrings(_ attributes: [KeyValue], what: String) throws(DecodeError) {
+        for attribute in attributes {
+            guard attribute.key.utf8.count <= maxStringBytes, longestString(attribute.value) <= maxStringBytes else {
+                throw .limitExceeded("\(what) \"\(attribute.key.prefix(80))\" holds a string over \(maxStringBytes) bytes")
+            }
+        }
+    }
+
+    private func longestString(_ value: AnyValue) -> Int {
+        switch value.value {
+        case .stringValue(let text)?: text.utf8.count
+        case .bytesValue(let bytes)?: bytes.count
+        case .arrayValue(let array)?: array.values.map(longestString).max() ?? 0
+        case .kvlistValue(let list)?: list.values.map { max($0.key.utf8.count, longestString($0.value)) }.max() ?? 0
+        default: 0
+        }
+    }
 }

@@ -28,6 +28,13 @@ public struct ExportDecoder: Sendable {
     /// their strings checked for UTF-8).
     public func decodeTraces(_ body: [UInt8], format: WireFormat, coding: ContentCoding,
                              keeping filter: SpanKeyFilter?) throws(DecodeError) -> DecodedTraces {
+        let decoded = try decodeUnchecked(body, format: format, coding: coding, keeping: filter)
+        try limits.check(decoded.export, skippedSpans: decoded.skippedSpans)
+        return decoded
+    }
+
+    private func decodeUnchecked(_ body: [UInt8], format: WireFormat, coding: ContentCoding,
+                                 keeping filter: SpanKeyFilter?) throws(DecodeError) -> DecodedTraces {
         let plain = try inflate(body, coding: coding)
         switch format {
         case .json:

@@ -23,7 +23,12 @@ public final class LogStore: @unchecked Sendable {
     public init(path: String, busyTimeoutMilliseconds: Int32 = 5_000) throws(StorageError) {
         self.path = path
         try Self.checkFolder(of: path)
+        let isNew = !FileManager.default.fileExists(atPath: path)
         connection = try SQLiteConnection(path: path)
+        if isNew {
+            // Prompts and key hashes: owner only. SQLite gives the -wal and -shm files the same mode.
+            chmod(path, 0o600)
+        }
         connection.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
         do {
             try connection.execute("PRAGMA journal_mode = WAL")

@@ -1,0 +1,17 @@
+import FuzzSupport
+
+#if FUZZING
+/// libFuzzer entry point (`make fuzz`): arbitrary bytes through the decoder and the mapper.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    decode(bytes, format: .protobuf, coding: .gzip)
+    return 0
+}
+#else
+/// Built without `-DFUZZING` (a plain `swift build`) this is a stub: run `make fuzz`.
+@main
+enum Stub {
+    static func main() { print("build with `make fuzz`") }
+}
+#endif

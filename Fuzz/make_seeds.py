@@ -1,0 +1,86 @@
+"""Writes the fuzzers' seed corpus: small valid exports, one per GenAI dialect plus plain spans,
+in protobuf, OTLP/JSON and gzip.   python Fuzz/make_seeds.py OUT_DIR"""
+import base64
+import gzip
+import json
+import os
+import sys
+
+from google.protobuf.json_format import MessageToDict
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue, KeyValueList
+
+
+def value(v) -> AnyValue:
+    if isinstance(v, bool):
+        return AnyValue(bool_value=v)
+    if isinstance(v, int):
+        return AnyValue(int_value=v)
+    if isinstance(v, float):
+        return AnyValue(double_value=v)
+    if isinstance(v, bytes):
+        return AnyValue(bytes_value=v)
+    if isinstance(v, list):
+        return AnyValue(array_value=ArrayValue(values=[value(x) for x in v]))
+    if isinstance(v, dict):
+        return AnyValue(kvlist_value=KeyValueList(values=[KeyValue(key=k, value=value(x)) for k, x in v.items()]))
+    return AnyValue(string_value=v)
+
+
+DIALECTS = {
+    "semconv-v137": {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o",
+                     "gen_ai.input.messages": '[{"role":"user","parts":[{"type":"text","content":"hi"}]}]',
+                     "gen_ai.output.messages": [{"role": "assistant", "parts": [{"type": "text", "content": "hello"}], "finish_reason": "stop"}],
+                     "gen_ai.usage.input_tokens": 3, "gen_ai.usage.output_tokens": 1},
+    "semconv-v126": {"gen_ai.system": "openai", "gen_ai.prompt": '[{"role":"user","content":"hi"}]', "gen_ai.usage.prompt_tokens": 3},
+    "openllmetry": {"llm.request.type": "chat", "gen_ai.prompt.0.role": "user", "gen_ai.prompt.0.content": "hi",
+                    "gen_ai.completion.0.tool_calls.0.name": "f", "gen_ai.completion.0.tool_calls.0.arguments": "{}"},
+    "openinference": {"openinference.span.kind": "LLM", "llm.input_messages.0.message.contents.0.message_content.text": "hi",
+                      "input.value": '{"messages":[{"role":"user","content":"hi"}]}', "llm.token_count.prompt": 2.0},
+    "vercel": {"ai.model.id": "gpt-4o", "ai.model.provider": "openai.chat", "ai.prompt": '{"system":"s","prompt":"p"}',
+               "ai.usage.promptTokens": "7", "ai.response.text": "ok"},
+    "plain": {"http.request.method": "GET", "bytes": b"\x00\x01", "nested": [1, [2, {"k": True}]]},
+}
+
+
+def export(name: str, attributes: dict) -> ExportTraceServiceRequest:
+    request = ExportTraceServiceRequest()
+    resource = request.resource_spans.add()
+    resource.resource.attributes.append(KeyValue(key="service.name", value=value("seed")))
+    scope = resource.scope_spans.add()
+    scope.scope.name = "seed"
+    span = scope.spans.add()
+    span.trace_id = bytes(range(1, 17))
+    span.span_id = bytes(range(1, 9))
+    span.name = name
+    span.start_time_unix_nano = 1_700_000_000_000_000_000
+    span.end_time_unix_nano = 1_700_000_000_250_000_000
+    span.attributes.extend(KeyValue(key=k, value=value(v)) for k, v in attributes.items())
+    event = span.events.add()
+    event.name = "gen_ai.choice"
+    event.attributes.append(KeyValue(key="message", value=value({"content": "x"})))
+    return request
+
+
+def to_json(request) -> bytes:
+    tree = MessageToDict(request, use_integers_for_enums=True)
+    for rs in tree.get("resourceSpans", []):
+        for ss in rs.get("scopeSpans", []):
+            for span in ss.get("spans", []):
+                for key in ("traceId", "spanId"):
+                    span[key] = base64.b64decode(span[key]).hex()
+    return json.dumps(tree).encode()
+
+
+def main(out: str):
+    for target in ("protobuf", "json", "gzip"):
+        os.makedirs(f"{out}/{target}", exist_ok=True)
+    for name, attributes in DIALECTS.items():
+        request = export(name, attributes)
+        open(f"{out}/protobuf/{name}.pb", "wb").write(request.SerializeToString())
+        open(f"{out}/json/{name}.json", "wb").write(to_json(request))
+        open(f"{out}/gzip/{name}.pb.gz", "wb").write(gzip.compress(request.SerializeToString()))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
