@@ -57,10 +57,10 @@ fuzz: $(VENV)/.ready
 		-Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library -Xswiftc -DFUZZING \
 		$(foreach t,$(FUZZ_TARGETS),--product $(t))
 	$(VENV)/bin/python Fuzz/make_seeds.py .build-fuzz/seeds
-	for t in $(FUZZ_TARGETS); do \
+	set -o pipefail; for t in $(FUZZ_TARGETS); do \
 		case $$t in *Protobuf*) seeds=protobuf;; *JSON*) seeds=json;; *) seeds=gzip;; esac; \
 		mkdir -p .build-fuzz/corpus/$$t; \
 		.build-fuzz/release/$$t .build-fuzz/corpus/$$t .build-fuzz/seeds/$$seeds Fuzz/regressions \
 			-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 \
-			-artifact_prefix=Fuzz/crashes/ 2>&1 | tail -n 3 || exit 1; \
+			-artifact_prefix=Fuzz/crashes/ 2>&1 | grep -E "^(Done|#[0-9]+ +DONE)|ERROR|SUMMARY|crash-" || exit 1; \
 	done

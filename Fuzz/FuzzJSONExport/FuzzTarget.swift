@@ -8,6 +8,12 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     decode(bytes, format: .json, coding: .identity)
     return 0
 }
+
+/// SwiftPM links an executable's entry point under this name; hand control to libFuzzer.
+@_cdecl("FuzzJSONExport_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    runFuzzer(argc, argv, fuzzOneInput)
+}
 #else
 /// Built without `-DFUZZING` (a plain `swift build`) this is a stub: run `make fuzz`.
 @main

@@ -28,7 +28,7 @@ public final class AuthFailureLimiter: @unchecked Sendable {
     /// Seconds the address must wait, or nil when it may try.
     public func retryAfter(_ address: String, now: Date = Date()) -> Int? {
         lock.withLock {
-            guard let record = records[address], record.failures > maxFailures else { return nil }
+            guard let record = records[address], record.failures >= maxFailures else { return nil }
             let remaining = record.windowStart.addingTimeInterval(window).timeIntervalSince(now)
             if remaining <= 0 {
                 records[address] = nil

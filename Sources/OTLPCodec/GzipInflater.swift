@@ -12,7 +12,9 @@ public enum GzipInflater {
         defer { inflateEnd(&stream) }
 
         var output: [UInt8] = []
-        output.reserveCapacity(min(max(input.count * 4, 64 << 10), limit))
+        // Reserve the whole limit up front: pages never written are never resident, and the
+        // array never doubles into a copy, so memory stays at the bytes actually inflated.
+        output.reserveCapacity(limit)
         let chunkSize = 64 << 10
         var chunk = [UInt8](repeating: 0, count: chunkSize)
         var status: Int32 = Z_OK

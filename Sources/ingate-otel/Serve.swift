@@ -23,6 +23,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Largest inflated (decompressed) body in bytes.")
     var maxInflatedBytes: Int = 64 << 20
 
+    @Option(help: "How long a write waits for another process's lock before answering 503, in ms.")
+    var busyTimeoutMs: Int32 = 5_000
+
     @Flag(help: .hidden) var discardBodies = false
 
     @Flag(help: "Do not log a line per request (errors are still logged).")
@@ -34,7 +37,7 @@ struct Serve: ParsableCommand {
 
         let store: LogStore
         do {
-            store = try LogStore(path: database.path)
+            store = try LogStore(path: database.path, busyTimeoutMilliseconds: busyTimeoutMs)
         } catch {
             fail(error.description)
         }
