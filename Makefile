@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PROTOS := $(shell cd proto && find . -name '*.proto' | sed 's|^\./||' | sort)
 
-.PHONY: run test unit e2e deps release debug proto bench fuzz
+.PHONY: run test unit e2e deps release debug proto bench fuzz sanitize
 
 ## make run: install, build release, and serve https://127.0.0.1:$INGATE_PORT/v1/traces in the foreground
 run: release
@@ -64,3 +64,8 @@ fuzz: $(VENV)/.ready
 			-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 \
 			-artifact_prefix=Fuzz/crashes/ 2>&1 | grep -E "^(Done|#[0-9]+ +DONE)|ERROR|SUMMARY|crash-" || exit 1; \
 	done
+
+## make sanitize: the Swift tests under ThreadSanitizer, then AddressSanitizer
+sanitize: deps
+	swift test --scratch-path .build-tsan --sanitize=thread
+	swift test --scratch-path .build-asan --sanitize=address

@@ -33,16 +33,18 @@ def free_port() -> int:
 class Stack:
     """One running serve-stack, with what a test needs to talk to it and to look at its data."""
 
-    def __init__(self, data: Path, threads: int = 4, key: str | None = None):
+    def __init__(self, data: Path, threads: int = 4, key: str | None = None, env: dict | None = None):
         self.data = data
         self.port = free_port()
         self.url = f"https://127.0.0.1:{self.port}"
         self.traces_url = f"{self.url}/v1/traces"
         self.cert = str(data / "tls" / "cert.pem")
-        self.db = str(data / "ingate.db")
+        extra = env or {}
+        self.db = extra.get("INGATE_DB", str(data / "ingate.db"))
         env = dict(os.environ, INGATE_PORT=str(self.port), INGATE_DATA=str(data), INGATE_BIN=BIN,
-                   INGATE_THREADS=str(threads))
-        env.pop("INGATE_KEY", None)
+                   INGATE_THREADS=str(threads), **extra)
+        if "INGATE_KEY" not in extra:
+            env.pop("INGATE_KEY", None)
         if key:
             env["INGATE_KEY"] = key
         self.process = subprocess.Popen(
@@ -99,6 +101,10 @@ class Stack:
     def worker_pids(self) -> list[int]:
         out = subprocess.run(["pgrep", "-f", f"ingate-otel serve --db {self.db}"], capture_output=True, text=True)
         return [int(p) for p in out.stdout.split()]
+
+    def log_lines(self) -> str:
+        """What the stack printed after its banner: the workers' and nginx's log lines."""
+        return self.text().split("Stop with Ctrl-C.", 1)[-1]
 
 
 @pytest.fixture(scope="session")
