@@ -53,9 +53,10 @@ proto:
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := FuzzProtobufExport FuzzJSONExport FuzzGzipExport
 fuzz: $(VENV)/.ready
-	swift build --scratch-path .build-fuzz -c release --sanitize=address \
-		-Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library -Xswiftc -DFUZZING \
-		$(foreach t,$(FUZZ_TARGETS),--product $(t))
+	for t in $(FUZZ_TARGETS); do \
+		swift build --scratch-path .build-fuzz -c release --sanitize=address \
+			-Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library -Xswiftc -DFUZZING --product $$t || exit 1; \
+	done
 	$(VENV)/bin/python Fuzz/make_seeds.py .build-fuzz/seeds
 	set -o pipefail; for t in $(FUZZ_TARGETS); do \
 		case $$t in *Protobuf*) seeds=protobuf;; *JSON*) seeds=json;; *) seeds=gzip;; esac; \
