@@ -12,6 +12,10 @@ public func decode(_ bytes: [UInt8], format: WireFormat, coding: ContentCoding) 
     if let export = try? decoder.decodeTraces(bytes, format: format, coding: coding) {
         _ = SpanMapper.map(export)
     }
+    // The same bytes as a logs export: the other decoder and the event mapper.
+    if let logs = try? decoder.decodeLogs(bytes, format: format, coding: coding) {
+        _ = EventMapper.map(logs)
+    }
 }
 
 #if FUZZING

@@ -93,10 +93,11 @@ public final class FastCGIServer: Sendable {
             "path": "\(head.path)",
             "bytes_in": "\(response.outcome.bodyBytes)",
             "bytes_out": "\(response.body.count)",
-            "spans_kept": "\(response.outcome.spansKept)",
-            "spans_stored": "\(response.outcome.spansStored)",
-            "spans_dropped": "\(response.outcome.spansDropped)",
-            "spans_rejected": "\(response.outcome.spansRejected)",
+            "signal": "\(response.outcome.signal)",
+            "kept": "\(response.outcome.kept)",
+            "stored": "\(response.outcome.stored)",
+            "dropped": "\(response.outcome.dropped)",
+            "rejected": "\(response.outcome.rejected)",
             "ms": "\(String(format: "%.2f", elapsed))",
         ]
         if let error = response.outcome.error { metadata["error"] = "\(error)" }

@@ -18,11 +18,18 @@ public struct IngestConfiguration: Sendable {
     }
 }
 
-/// Answers one `POST /v1/traces`: route, authenticate, check media type and size, decode, map,
-/// store, and encode the response. Pure of transport: the FastCGI server and the tests both
+/// Answers one `POST /v1/traces` or `POST /v1/logs`: route, authenticate, check media type and
+/// size, decode, map, store, and encode the response. Pure of transport: the FastCGI server and the tests both
 /// call it with a `RequestHead` and a way to read the body.
 public struct ExportHandler: Sendable {
     public static let tracesPath = "/v1/traces"
+    public static let logsPath = "/v1/logs"
+
+    /// The OTLP signal a path asks for.
+    enum Signal: String {
+        case traces
+        case logs
+    }
 
     private let configuration: IngestConfiguration
     private let keys: KeyRing
@@ -43,14 +50,8 @@ public struct ExportHandler: Sendable {
         let format = WireFormat(contentType: head.contentType) ?? .json
         var outcome = ExportOutcome()
         do {
-            let mapped = try process(head, readBody: readBody, outcome: &outcome)
-            var response = TraceExportResponse()
-            if mapped.rejectedSpans > 0 {
-                response.partialSuccess.rejectedSpans = Int64(mapped.rejectedSpans)
-                response.partialSuccess.errorMessage = "\(mapped.rejectedSpans) span(s) rejected: " + (mapped.rejectionMessage ?? "invalid span")
-            }
-            return HTTPResponse(status: 200, headers: [("Content-Type", format.contentType)],
-                                body: response.encoded(as: format), outcome: outcome)
+            let body = try process(head, readBody: readBody, outcome: &outcome)
+            return HTTPResponse(status: 200, headers: [("Content-Type", format.contentType)], body: body, outcome: outcome)
         } catch {
             return ErrorResponse.response(for: error, format: format, outcome: outcome)
         }
@@ -58,8 +59,10 @@ public struct ExportHandler: Sendable {
 
     /// The checks in the order the contract fixes: 404, 405, 401 (or 429 for an address that
     /// failed too often), 415, 413, 400.
-    private func process(_ head: RequestHead, readBody: BodyReader, outcome: inout ExportOutcome) throws(IngestError) -> MappedExport {
-        guard Self.isTracesPath(head.path) else { throw .notFound(path: head.path) }
+    /// Returns the body of the 200.
+    private func process(_ head: RequestHead, readBody: BodyReader, outcome: inout ExportOutcome) throws(IngestError) -> [UInt8] {
+        guard let signal = Self.signal(for: head.path) else { throw .notFound(path: head.path) }
+        outcome.signal = signal.rawValue
         guard head.method == "POST" else { throw .methodNotAllowed(method: head.method) }
         let apiKeyID = try authenticate(head)
         guard let format = WireFormat(contentType: head.contentType) else {
@@ -82,31 +85,61 @@ public struct ExportHandler: Sendable {
         }
         outcome.bodyBytes = body.count
 
-        let decoded: DecodedTraces
+        let receivedAt = Int64(Date().timeIntervalSince1970 * 1000)
+        switch signal {
+        case .traces:
+            let decoded = try decoding { () throws(DecodeError) in
+                try decoder.decodeTraces(body, format: format, coding: coding, keeping: SpanMapper.isGenAI)
+            }
+            let mapped = SpanMapper.map(decoded.export, skippedSpans: decoded.skippedSpans)
+            outcome.kept = mapped.records.count
+            outcome.dropped = mapped.droppedSpans
+            outcome.rejected = mapped.rejectedSpans
+            outcome.stored = try storing { () throws(StorageError) in
+                try sink.insert(mapped.records, apiKeyID: apiKeyID, receivedAt: receivedAt)
+            }
+            var response = TraceExportResponse()
+            if mapped.rejectedSpans > 0 {
+                response.partialSuccess.rejectedSpans = Int64(mapped.rejectedSpans)
+                response.partialSuccess.errorMessage = "\(mapped.rejectedSpans) span(s) rejected: " + (mapped.rejectionMessage ?? "invalid span")
+            }
+            return response.encoded(as: format)
+        case .logs:
+            let export = try decoding { () throws(DecodeError) in try decoder.decodeLogs(body, format: format, coding: coding) }
+            let mapped = EventMapper.map(export)
+            outcome.kept = mapped.events.count
+            outcome.dropped = mapped.droppedRecords
+            outcome.rejected = mapped.rejectedRecords
+            outcome.stored = try storing { () throws(StorageError) in
+                try sink.insertEvents(mapped.events, apiKeyID: apiKeyID, receivedAt: receivedAt)
+            }
+            var response = LogsExportResponse()
+            if mapped.rejectedRecords > 0 {
+                response.partialSuccess.rejectedLogRecords = Int64(mapped.rejectedRecords)
+                response.partialSuccess.errorMessage = "\(mapped.rejectedRecords) log record(s) rejected: " + (mapped.rejectionMessage ?? "invalid record")
+            }
+            return response.encoded(as: format)
+        }
+    }
+
+    private func decoding<T>(_ body: () throws(DecodeError) -> T) throws(IngestError) -> T {
         do {
-            decoded = try decoder.decodeTraces(body, format: format, coding: coding, keeping: SpanMapper.isGenAI)
+            return try body()
         } catch {
             switch error {
-            case .inflatedTooLarge(let inflatedLimit):
-                throw .payloadTooLarge("inflated request body is over the \(inflatedLimit)-byte limit")
-            case .malformed(let why):
-                throw .badRequest(why)
-            case .limitExceeded(let why):
-                throw .payloadTooLarge(why)
+            case .inflatedTooLarge(let limit): throw .payloadTooLarge("inflated request body is over the \(limit)-byte limit")
+            case .malformed(let why): throw .badRequest(why)
+            case .limitExceeded(let why): throw .payloadTooLarge(why)
             }
         }
+    }
 
-        let mapped = SpanMapper.map(decoded.export, skippedSpans: decoded.skippedSpans)
-        outcome.spansKept = mapped.records.count
-        outcome.spansDropped = mapped.droppedSpans
-        outcome.spansRejected = mapped.rejectedSpans
-        let receivedAt = Int64(Date().timeIntervalSince1970 * 1000)
+    private func storing(_ body: () throws(StorageError) -> Int) throws(IngestError) -> Int {
         do {
-            outcome.spansStored = try sink.insert(mapped.records, apiKeyID: apiKeyID, receivedAt: receivedAt)
+            return try body()
         } catch {
             throw .storage(error)
         }
-        return mapped
     }
 
     private func authenticate(_ head: RequestHead) throws(IngestError) -> Int64 {
@@ -144,8 +177,10 @@ public struct ExportHandler: Sendable {
         return nil
     }
 
-    /// `/v1/traces`, also under a prefix when a hosting stack mounts us below a path.
-    static func isTracesPath(_ path: String) -> Bool {
-        path == tracesPath || path.hasSuffix(tracesPath)
+    /// `/v1/traces` or `/v1/logs`, also under a prefix when a hosting stack mounts us below a path.
+    static func signal(for path: String) -> Signal? {
+        if path.hasSuffix(tracesPath) { return .traces }
+        if path.hasSuffix(logsPath) { return .logs }
+        return nil
     }
 }

@@ -45,13 +45,15 @@ public struct HTTPResponse: Sendable {
     }
 }
 
-/// Counts and sizes of one request, safe to log (no key, no content).
+/// Counts and sizes of one request, safe to log (no key, no content). The counts are of spans
+/// for /v1/traces and of log records for /v1/logs.
 public struct ExportOutcome: Sendable, Equatable {
+    public var signal = "-"
     public var bodyBytes = 0
-    public var spansKept = 0
-    public var spansStored = 0
-    public var spansDropped = 0
-    public var spansRejected = 0
+    public var kept = 0
+    public var stored = 0
+    public var dropped = 0
+    public var rejected = 0
     /// The error message for a failed request.
     public var error: String?
 

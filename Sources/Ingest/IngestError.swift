@@ -22,7 +22,7 @@ enum ErrorResponse {
 
     static func response(for error: IngestError, format: WireFormat, outcome: ExportOutcome) -> HTTPResponse {
         let (status, rpcCode, message): (Int, Int32, String) = switch error {
-        case .notFound(let path): (404, 5, "no OTLP endpoint at \(path); traces are accepted at /v1/traces")
+        case .notFound(let path): (404, 5, "no OTLP endpoint at \(path); traces are accepted at /v1/traces, logs at /v1/logs")
         case .methodNotAllowed(let method): (405, 12, "method \(method) is not allowed; use POST")
         case .unauthorized(let why): (401, 16, why)
         case .tooManyFailedAuthentications(let seconds): (429, 8, "too many failed authentications from this address; retry in \(seconds) s")

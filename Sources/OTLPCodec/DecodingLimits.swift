@@ -61,6 +61,26 @@ extension DecodingLimits {
         }
     }
 
+    /// Log records count toward the span limit; their bodies and attributes toward the string limit.
+    func check(_ export: LogsExportRequest) throws(DecodeError) {
+        var records = 0
+        for resourceLogs in export.resourceLogs {
+            for scopeLogs in resourceLogs.scopeLogs {
+                records += scopeLogs.logRecords.count
+                guard records <= maxSpans else { throw .limitExceeded("more than \(maxSpans) log records in one request") }
+                for record in scopeLogs.logRecords {
+                    guard record.attributes.count <= maxAttributesPerSpan else {
+                        throw .limitExceeded("a log record has \(record.attributes.count) attributes; the limit is \(maxAttributesPerSpan)")
+                    }
+                    guard longestString(record.body) <= maxStringBytes else {
+                        throw .limitExceeded("a log record body holds a string over \(maxStringBytes) bytes")
+                    }
+                    try checkStrings(record.attributes, what: "log attribute")
+                }
+            }
+        }
+    }
+
     private func checkStrings(_ attributes: [KeyValue], what: String) throws(DecodeError) {
         for attribute in attributes {
             guard attribute.key.utf8.count <= maxStringBytes, longestString(attribute.value) <= maxStringBytes else {

@@ -94,6 +94,26 @@ public struct ExportDecoder: Sendable {
         return DecodedTraces(export: export, skippedSpans: skipped)
     }
 
+    /// Decodes an `ExportLogsServiceRequest` (POST /v1/logs).
+    public func decodeLogs(_ body: [UInt8], format: WireFormat, coding: ContentCoding) throws(DecodeError) -> LogsExportRequest {
+        let plain = try inflate(body, coding: coding)
+        let export: LogsExportRequest
+        switch format {
+        case .json:
+            export = try OTLPJSONDecoder.decodeLogsExport(plain, limits: limits)
+        case .protobuf:
+            var options = BinaryDecodingOptions()
+            options.messageDepthLimit = limits.maxNestingDepth
+            do {
+                export = try LogsExportRequest(serializedBytes: plain, options: options)
+            } catch {
+                throw .malformed("protobuf: \(Self.describe(error))")
+            }
+        }
+        try limits.check(export)
+        return export
+    }
+
     /// The body after undoing its content coding, never larger than the inflated-size limit.
     public func inflate(_ body: [UInt8], coding: ContentCoding) throws(DecodeError) -> [UInt8] {
         switch coding {
@@ -111,7 +131,7 @@ public struct ExportDecoder: Sendable {
         case BinaryDecodingError.truncated: "the message is truncated"
         case BinaryDecodingError.malformedProtobuf: "the bytes are not a valid protobuf message"
         case BinaryDecodingError.messageDepthLimit: "messages nested too deeply"
-        default: "cannot decode ExportTraceServiceRequest (\(error))"
+        default: "cannot decode the export (\(error))"
         }
     }
 }

@@ -13,6 +13,48 @@ public enum OTLPJSONDecoder {
         return request
     }
 
+    public static func decodeLogsExport(_ bytes: [UInt8], limits: DecodingLimits) throws(DecodeError) -> LogsExportRequest {
+        let document = try JSONParser.parse(bytes, maxDepth: limits.maxNestingDepth)
+        var request = LogsExportRequest()
+        let root = try JSONObject(document, path: "$")
+        request.resourceLogs = try root.array("resourceLogs", "resource_logs").map(resourceLogs)
+        return request
+    }
+
+    private static func resourceLogs(_ node: JSONObject) throws(DecodeError) -> ResourceLogs {
+        var message = ResourceLogs()
+        if let resource = try node.object("resource") {
+            message.resource.attributes = try resource.array("attributes").map(keyValue)
+        }
+        message.scopeLogs = try node.array("scopeLogs", "scope_logs").map { (scopeNode) throws(DecodeError) -> ScopeLogs in
+            var scopeLogs = ScopeLogs()
+            if let scope = try scopeNode.object("scope") {
+                scopeLogs.scope.name = try scope.string("name")
+                scopeLogs.scope.version = try scope.string("version")
+                scopeLogs.scope.attributes = try scope.array("attributes").map(keyValue)
+            }
+            scopeLogs.logRecords = try scopeNode.array("logRecords", "log_records").map(logRecord)
+            return scopeLogs
+        }
+        message.schemaURL = try node.string("schemaUrl", "schema_url")
+        return message
+    }
+
+    private static func logRecord(_ node: JSONObject) throws(DecodeError) -> LogRecord {
+        var record = LogRecord()
+        record.timeUnixNano = try node.uint64("timeUnixNano", "time_unix_nano")
+        record.observedTimeUnixNano = try node.uint64("observedTimeUnixNano", "observed_time_unix_nano")
+        record.severityNumber = Int32(try node.enumValue("severityNumber", names: [:]))
+        record.severityText = try node.string("severityText", "severity_text")
+        if let body = try node.object("body") { record.body = try anyValue(body) }
+        record.attributes = try node.array("attributes").map(keyValue)
+        record.flags = try node.uint32("flags")
+        record.traceID = try node.id("traceId", "trace_id")
+        record.spanID = try node.id("spanId", "span_id")
+        record.eventName = try node.string("eventName", "event_name")
+        return record
+    }
+
     private static func resourceSpans(_ node: JSONObject) throws(DecodeError) -> ResourceSpans {
         var message = ResourceSpans()
         if let resource = try node.object("resource") {

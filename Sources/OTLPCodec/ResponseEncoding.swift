@@ -7,6 +7,12 @@ extension TraceExportResponse {
     }
 }
 
+extension LogsExportResponse {
+    public func encoded(as format: WireFormat) -> [UInt8] {
+        encodeMessage(self, as: format)
+    }
+}
+
 extension RPCStatus {
     /// The `google.rpc.Status` body OTLP/HTTP requires on every error.
     public init(code: Int32, message: String) {

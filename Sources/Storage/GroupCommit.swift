@@ -1,6 +1,18 @@
 import Foundation
 import GenAIMapping
 
+/// What one request writes: the rows of its GenAI spans, or the content events of its logs.
+struct StoreWrite {
+    enum Payload {
+        case spans([LLMLogRecord])
+        case events([GenAIContentEvent])
+    }
+
+    var payload: Payload
+    var apiKeyID: Int64
+    var receivedAt: Int64
+}
+
 /// Commits the rows of concurrent requests together: one transaction and one fsync for every
 /// request that arrived while the previous commit ran. Each request still learns its own outcome
 /// only after the transaction holding its rows has committed, and each runs in its own
@@ -10,15 +22,11 @@ import GenAIMapping
 /// lone request commits at once, exactly as it would alone.
 final class GroupCommit: @unchecked Sendable {
     private final class Pending {
-        let records: [LLMLogRecord]
-        let apiKeyID: Int64
-        let receivedAt: Int64
+        let write: StoreWrite
         var outcome: Result<Int, StorageError>?
 
-        init(records: [LLMLogRecord], apiKeyID: Int64, receivedAt: Int64) {
-            self.records = records
-            self.apiKeyID = apiKeyID
-            self.receivedAt = receivedAt
+        init(_ write: StoreWrite) {
+            self.write = write
         }
     }
 
@@ -26,14 +34,14 @@ final class GroupCommit: @unchecked Sendable {
     private var queue: [Pending] = []
     private var committing = false
     /// Runs one batch: `begin`, then `apply` per request inside its savepoint, then `commit`.
-    private let writer: (_ batch: [(records: [LLMLogRecord], apiKeyID: Int64, receivedAt: Int64)]) -> [Result<Int, StorageError>]
+    private let writer: (_ batch: [StoreWrite]) -> [Result<Int, StorageError>]
 
-    init(writer: @escaping (_ batch: [(records: [LLMLogRecord], apiKeyID: Int64, receivedAt: Int64)]) -> [Result<Int, StorageError>]) {
+    init(writer: @escaping (_ batch: [StoreWrite]) -> [Result<Int, StorageError>]) {
         self.writer = writer
     }
 
-    func submit(_ records: [LLMLogRecord], apiKeyID: Int64, receivedAt: Int64) throws(StorageError) -> Int {
-        let pending = Pending(records: records, apiKeyID: apiKeyID, receivedAt: receivedAt)
+    func submit(_ write: StoreWrite) throws(StorageError) -> Int {
+        let pending = Pending(write)
         condition.lock()
         queue.append(pending)
         while pending.outcome == nil {
@@ -45,7 +53,7 @@ final class GroupCommit: @unchecked Sendable {
             let batch = queue
             queue.removeAll(keepingCapacity: true)
             condition.unlock()
-            let outcomes = writer(batch.map { ($0.records, $0.apiKeyID, $0.receivedAt) })
+            let outcomes = writer(batch.map(\.write))
             condition.lock()
             for (request, outcome) in zip(batch, outcomes) { request.outcome = outcome }
             committing = false

@@ -9,6 +9,7 @@ public final class LogStore: @unchecked Sendable {
     private let lock = NSLock()
     private let connection: SQLiteConnection
     private let insertLog: SQLiteStatement
+    private let events: ContentEvents
     private var groupCommit: GroupCommit!
     /// Transactions committed by `insert` since the store was opened (guarded by `lock`).
     private var transactions = 0
@@ -44,6 +45,7 @@ public final class LogStore: @unchecked Sendable {
                     reasoning_tokens, finish_reasons, error_type, scope_name, resource
                 ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            events = try ContentEvents(connection)
         } catch {
             throw Self.openingError(error, path: path)
         }
@@ -61,12 +63,21 @@ public final class LogStore: @unchecked Sendable {
     @discardableResult
     public func insert(_ records: [LLMLogRecord], apiKeyID: Int64, receivedAt: Int64) throws(StorageError) -> Int {
         guard !records.isEmpty else { return 0 }
-        return try groupCommit.submit(records, apiKeyID: apiKeyID, receivedAt: receivedAt)
+        return try groupCommit.submit(StoreWrite(payload: .spans(records), apiKeyID: apiKeyID, receivedAt: receivedAt))
+    }
+
+    /// Stores content events of one logs request, all or none, and merges them into the rows of
+    /// their spans that exist already; the others wait for their span. Returns how many were new
+    /// (a retried export adds none).
+    @discardableResult
+    public func insertEvents(_ events: [GenAIContentEvent], apiKeyID: Int64, receivedAt: Int64) throws(StorageError) -> Int {
+        guard !events.isEmpty else { return 0 }
+        return try groupCommit.submit(StoreWrite(payload: .events(events), apiKeyID: apiKeyID, receivedAt: receivedAt))
     }
 
     /// One transaction for a batch of requests, each in its own savepoint. A request whose rows
     /// fail is rolled back alone; a failure of the transaction itself (busy, disk full) fails all.
-    func commitBatch(_ batch: [(records: [LLMLogRecord], apiKeyID: Int64, receivedAt: Int64)]) -> [Result<Int, StorageError>] {
+    func commitBatch(_ batch: [StoreWrite]) -> [Result<Int, StorageError>] {
         lock.lock()
         defer { lock.unlock() }
         do {
@@ -79,12 +90,9 @@ public final class LogStore: @unchecked Sendable {
         for request in batch {
             do {
                 try connection.execute("SAVEPOINT request")
-                var inserted = 0
-                for record in request.records {
-                    try bind(record, apiKeyID: request.apiKeyID, receivedAt: request.receivedAt)
-                    defer { insertLog.reset() }
-                    _ = try insertLog.step()
-                    inserted += connection.changes
+                let inserted = switch request.payload {
+                case .spans(let records): try write(records, apiKeyID: request.apiKeyID, receivedAt: request.receivedAt)
+                case .events(let events): try write(events, apiKeyID: request.apiKeyID, receivedAt: request.receivedAt)
                 }
                 try connection.execute("RELEASE request")
                 outcomes.append(.success(inserted))
@@ -107,6 +115,26 @@ public final class LogStore: @unchecked Sendable {
         }
         transactions += 1
         return outcomes
+    }
+
+    private func write(_ records: [LLMLogRecord], apiKeyID: Int64, receivedAt: Int64) throws(StorageError) -> Int {
+        var inserted = 0
+        for record in records {
+            try bind(record, apiKeyID: apiKeyID, receivedAt: receivedAt)
+            _ = try { () throws(StorageError) in
+                defer { insertLog.reset() }
+                _ = try insertLog.step()
+            }()
+            guard connection.changes > 0 else { continue }
+            inserted += 1
+            // Content that arrived as logs before its span is merged now.
+            try events.mergeIfWaiting(apiKeyID: apiKeyID, traceID: record.traceID, spanID: record.spanID)
+        }
+        return inserted
+    }
+
+    private func write(_ contentEvents: [GenAIContentEvent], apiKeyID: Int64, receivedAt: Int64) throws(StorageError) -> Int {
+        try events.insert(contentEvents, apiKeyID: apiKeyID, receivedAt: receivedAt)
     }
 
     private func bind(_ record: LLMLogRecord, apiKeyID: Int64, receivedAt: Int64) throws(StorageError) {
@@ -188,6 +216,29 @@ public final class LogStore: @unchecked Sendable {
                 ))
             }
             return logs
+        }
+    }
+
+    /// Drops content events received before `cutoff` (unix ms): what still waits for its span
+    /// after the retention period. Deletes in small transactions so that ingestion, which shares
+    /// the connection, waits at most one of them. Returns how many were deleted.
+    @discardableResult
+    public func deleteExpiredEvents(before cutoff: Int64, batch: Int = 500) throws(StorageError) -> Int {
+        var total = 0
+        while true {
+            let deleted = try withConnection { (db) throws(StorageError) -> Int in
+                try db.execute("BEGIN IMMEDIATE")
+                do throws(StorageError) {
+                    let count = try events.deleteExpired(before: cutoff, limit: batch)
+                    try db.execute("COMMIT")
+                    return count
+                } catch {
+                    try? db.execute("ROLLBACK")
+                    throw error
+                }
+            }
+            total += deleted
+            if deleted < batch { return total }
         }
     }
 

@@ -47,5 +47,26 @@ enum Schema {
         ALTER TABLE llm_logs ADD COLUMN resource TEXT;
         CREATE INDEX llm_logs_start_time ON llm_logs (start_time_unix_nano);
         """,
+        // 3: prompt and completion content that arrives as log records (POST /v1/logs), kept until
+        // its span's row exists and merged into it; `content_from_events` marks what came from here
+        // (1 prompt, 2 completion) so that later events of the same span extend it.
+        """
+        CREATE TABLE genai_events (
+            id INTEGER PRIMARY KEY,
+            api_key_id INTEGER NOT NULL,
+            trace_id TEXT NOT NULL,
+            span_id TEXT NOT NULL,
+            side INTEGER NOT NULL,
+            time_unix_nano INTEGER NOT NULL,
+            position INTEGER NOT NULL,
+            choice_index INTEGER,
+            messages TEXT NOT NULL,
+            received_at INTEGER NOT NULL,
+            fingerprint TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX genai_events_span ON genai_events (api_key_id, trace_id, span_id, fingerprint);
+        CREATE INDEX genai_events_received ON genai_events (received_at);
+        ALTER TABLE llm_logs ADD COLUMN content_from_events INTEGER NOT NULL DEFAULT 0;
+        """,
     ]
 }

@@ -26,6 +26,9 @@ struct Serve: ParsableCommand {
     @Option(help: "How long a write waits for another process's lock before answering 503, in ms.")
     var busyTimeoutMs: Int32 = 5_000
 
+    @Option(help: "Seconds that content arriving as logs waits for its span before it is dropped.")
+    var eventRetention: Int = 3_600
+
     @Flag(help: .hidden) var discardBodies = false
 
     @Flag(help: "Do not log a line per request (errors are still logged).")
@@ -61,8 +64,33 @@ struct Serve: ParsableCommand {
             : ExportHandler(configuration: configuration, keys: KeyRing(source: store), sink: store)
         let shutdown = ShutdownSignal()
         shutdown.installHandlers()
+        startEventCleanup(store: store, shutdown: shutdown, logger: logger)
         FastCGIServer(listenFD: listenFD, threads: threads, handler: handler, logger: logger, shutdown: shutdown,
                       logEachRequest: !quiet).run()
         store.close()
+    }
+
+    /// Once a minute, drops content events older than the retention period, in small
+    /// transactions on a thread of its own so that ingestion never waits long for it.
+    private func startEventCleanup(store: LogStore, shutdown: ShutdownSignal, logger: Logger) {
+        let retention = Int64(eventRetention) * 1000
+        let thread = Thread {
+            var next = Date()
+            while !shutdown.isRequested {
+                if Date() >= next {
+                    next = Date().addingTimeInterval(60)
+                    let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - retention
+                    do {
+                        let deleted = try store.deleteExpiredEvents(before: cutoff)
+                        if deleted > 0 { logger.info("dropped expired content events", metadata: ["count": "\(deleted)"]) }
+                    } catch {
+                        logger.warning("event cleanup failed", metadata: ["error": "\(error)"])
+                    }
+                }
+                Thread.sleep(forTimeInterval: 0.5)
+            }
+        }
+        thread.name = "event-cleanup"
+        thread.start()
     }
 }

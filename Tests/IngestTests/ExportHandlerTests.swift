@@ -52,8 +52,8 @@ let export = OTLP.export(spans: [OTLP.chatSpan(number: 1), OTLP.httpSpan(number:
         #expect(response.header("Content-Type") == "application/x-protobuf")
         #expect(response.body.isEmpty)
         #expect(fixture.storedCount == 2)
-        #expect(response.outcome.spansKept == 2)
-        #expect(response.outcome.spansDropped == 1)
+        #expect(response.outcome.kept == 2)
+        #expect(response.outcome.dropped == 1)
     }
 
     @Test func jsonExportWithCharsetIsAnsweredWithEmptyJSONObject() throws {
@@ -83,7 +83,7 @@ let export = OTLP.export(spans: [OTLP.chatSpan(number: 1), OTLP.httpSpan(number:
         #expect(fixture.send(body: export.protobufBytes()).status == 200)
         let retry = fixture.send(body: export.protobufBytes())
         #expect(retry.status == 200)
-        #expect(retry.outcome.spansStored == 0)
+        #expect(retry.outcome.stored == 0)
         #expect(fixture.storedCount == 2)
     }
 

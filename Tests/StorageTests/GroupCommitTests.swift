@@ -16,9 +16,9 @@ import TestSupport
                 """)
         }
         let outcomes = store.commitBatch([
-            ([record("0000000000000001"), record("0000000000000002")], key.id, 1),
-            ([record("0000000000000003"), record("0000000000000004", spanName: "boom")], key.id, 1),
-            ([record("0000000000000005")], key.id, 1),
+            StoreWrite(payload: .spans([record("0000000000000001"), record("0000000000000002")]), apiKeyID: key.id, receivedAt: 1),
+            StoreWrite(payload: .spans([record("0000000000000003"), record("0000000000000004", spanName: "boom")]), apiKeyID: key.id, receivedAt: 1),
+            StoreWrite(payload: .spans([record("0000000000000005")]), apiKeyID: key.id, receivedAt: 1),
         ])
         #expect(try outcomes[0].get() == 2)
         #expect(throws: StorageError.failed("refused")) { try outcomes[1].get() }
