@@ -4,6 +4,8 @@ import Storage
 /// Where active API keys come from; `LogStore` is the real one.
 public protocol KeySource: Sendable {
     func activeKeys() throws(StorageError) -> [ActiveKey]
+    /// The id of the active key with this SHA-256, looked up directly.
+    func activeKeyID(hash: [UInt8]) throws(StorageError) -> Int64?
 }
 
 extension LogStore: KeySource {}
@@ -23,20 +25,29 @@ public final class KeyRing: @unchecked Sendable {
         self.refreshInterval = refreshInterval
     }
 
-    /// The id of the active key equal to `key`, or nil.
+    /// The id of the active key equal to `key`, or nil. A key created a moment ago is found at
+    /// once: a miss asks storage for that digest (an index lookup whose timing depends on the
+    /// digest, which says nothing about the key).
     public func keyID(for key: String) throws(StorageError) -> Int64? {
         let digest = APIKeyFormat.sha256(key)
+        if let id = Self.match(digest, in: try current(maxAge: refreshInterval)) { return id }
+        guard let id = try source.activeKeyID(hash: digest) else { return nil }
+        lock.withLock { keys.append(ActiveKey(id: id, hash: digest)) }
+        return id
+    }
+
+    private static func match(_ digest: [UInt8], in keys: [ActiveKey]) -> Int64? {
         var match: Int64?
-        for candidate in try current() where constantTimeEqual(candidate.hash, digest) {
+        for candidate in keys where constantTimeEqual(candidate.hash, digest) {
             match = candidate.id
         }
         return match
     }
 
-    private func current() throws(StorageError) -> [ActiveKey] {
+    private func current(maxAge: TimeInterval) throws(StorageError) -> [ActiveKey] {
         lock.lock()
         defer { lock.unlock() }
-        if let loadedAt, Date().timeIntervalSince(loadedAt) < refreshInterval { return keys }
+        if let loadedAt, Date().timeIntervalSince(loadedAt) < maxAge { return keys }
         do {
             keys = try source.activeKeys()
             loadedAt = Date()

@@ -14,6 +14,11 @@ public struct APIKeyInfo: Equatable, Sendable {
 public struct ActiveKey: Sendable {
     public var id: Int64
     public var hash: [UInt8]
+
+    public init(id: Int64, hash: [UInt8]) {
+        self.id = id
+        self.hash = hash
+    }
 }
 
 public enum APIKeyFormat {
@@ -82,6 +87,15 @@ extension LogStore {
             update.bind(1, now)
             update.bind(2, id)
             _ = try update.step()
+        }
+    }
+
+    /// The id of the key with this SHA-256 if it is not revoked.
+    public func activeKeyID(hash: [UInt8]) throws(StorageError) -> Int64? {
+        try withConnection { (db) throws(StorageError) -> Int64? in
+            let query = try db.prepare("SELECT id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL")
+            query.bind(1, hash.map { String(format: "%02x", $0) }.joined())
+            return try query.step() ? query.int64(0) : nil
         }
     }
 

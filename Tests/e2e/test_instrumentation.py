@@ -94,3 +94,58 @@ def test_openai_v2_instrumentation_row_has_every_column(stack, fake_openai):
     assert json.loads(row["completion"]) == [
         {"role": "assistant", "parts": [{"type": "text", "content": "Paris."}], "finish_reason": "stop"}]
     assert json.loads(row["resource"])["service.name"] == "openai-app"
+
+
+APP_WITH_EVENTS = textwrap.dedent("""
+    import sys
+    from openai import OpenAI
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+    from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
+
+    resource = Resource.create({"service.name": "openai-events-app"})
+    tracer_provider = TracerProvider(resource=resource)
+    tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    logger_provider = LoggerProvider(resource=resource)
+    logger_provider.add_log_record_processor(BatchLogRecordProcessor(OTLPLogExporter()))
+    OpenAIInstrumentor().instrument(tracer_provider=tracer_provider, logger_provider=logger_provider)
+    client = OpenAI(base_url=sys.argv[1], api_key="sk-fake")
+    with tracer_provider.get_tracer("app").start_as_current_span("handle question") as root:
+        client.chat.completions.create(model="gpt-4o-mini", messages=[
+            {"role": "system", "content": "Answer briefly."},
+            {"role": "user", "content": "What is the capital of France?"},
+        ])
+        print(format(root.get_span_context().trace_id, "032x"))
+    # Logs first, then spans: the receiver must join them in either order.
+    logger_provider.shutdown()
+    tracer_provider.shutdown()
+""")
+
+
+def test_openai_v2_content_sent_as_log_events_is_joined_onto_the_span(stack, fake_openai):
+    env = dict(os.environ,
+               OTEL_EXPORTER_OTLP_ENDPOINT=stack.url,
+               OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+               OTEL_EXPORTER_OTLP_HEADERS=f"X-Ingate-Key={stack.key}",
+               OTEL_EXPORTER_OTLP_CERTIFICATE=stack.cert,
+               OTEL_SEMCONV_STABILITY_OPT_IN="gen_ai_latest_experimental",
+               OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="event_only",
+               OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT="true")
+    done = subprocess.run([sys.executable, "-c", APP_WITH_EVENTS, fake_openai], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "Failed to export" not in done.stderr, done.stderr
+    rows = stack.rows("trace_id = ?", (done.stdout.strip(),))
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["model"], row["input_tokens"], row["output_tokens"]) == ("gpt-4o-mini", 21, 3)
+    prompt = json.loads(row["prompt"])
+    assert [m["role"] for m in prompt] == ["system", "user"]
+    assert prompt[1]["parts"] == [{"type": "text", "content": "What is the capital of France?"}]
+    completion = json.loads(row["completion"])
+    assert completion[0]["role"] == "assistant"
+    assert completion[0]["parts"] == [{"type": "text", "content": "Paris."}]
