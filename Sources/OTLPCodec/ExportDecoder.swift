@@ -59,6 +59,9 @@ public struct ExportDecoder: Sendable {
                     return DecodedTraces(export: try TraceExportRequest(serializedBytes: plain, options: options), skippedSpans: 0)
                 }
                 return try decodeFiltered(plain, options: options, filter: filter)
+            } catch BinaryDecodingError.invalidUTF8 {
+                let place = Self.locateInvalidUTF8(plain, options: options).map { " in \($0)" } ?? ""
+                throw .malformed("protobuf: a string field\(place) holds invalid UTF-8")
             } catch {
                 throw .malformed("protobuf: \(Self.describe(error))")
             }
@@ -123,6 +126,22 @@ public struct ExportDecoder: Sendable {
         case .gzip:
             return try GzipInflater.inflate(body, limit: limits.maxInflatedBytes)
         }
+    }
+
+    /// Which span holds the invalid UTF-8, found by decoding the export span by span; when the
+    /// spans are fine it is a resource or scope.
+    static func locateInvalidUTF8(_ plain: [UInt8], options: BinaryDecodingOptions) -> String? {
+        guard let lazy = try? Ingate_Lazy_LazyTraceExport(serializedBytes: plain, options: options) else {
+            return "a resource or scope"
+        }
+        for (r, resourceSpans) in lazy.resourceSpans.enumerated() {
+            for (s, scopeSpans) in resourceSpans.scopeSpans.enumerated() {
+                for (k, encoded) in scopeSpans.spans.enumerated() where (try? Span(serializedBytes: encoded, options: options)) == nil {
+                    return "resource_spans[\(r)].scope_spans[\(s)].spans[\(k)]"
+                }
+            }
+        }
+        return nil
     }
 
     private static func describe(_ error: any Error) -> String {

@@ -65,7 +65,7 @@ import TestSupport
         let scopeSpans: [UInt8] = [0x12, UInt8(span.count)] + span
         let resourceSpans: [UInt8] = [0x12, UInt8(scopeSpans.count)] + scopeSpans
         let body: [UInt8] = [0x0A, UInt8(resourceSpans.count)] + resourceSpans
-        #expect(throws: DecodeError.malformed("protobuf: a string field holds invalid UTF-8")) {
+        #expect(throws: DecodeError.malformed("protobuf: a string field in resource_spans[0].scope_spans[0].spans[0] holds invalid UTF-8")) {
             try decoder.decodeTraces(body, format: .protobuf, coding: .identity)
         }
     }
@@ -131,8 +131,15 @@ import TestSupport
         let marker = Array("placeholder-name".utf8)
         let at = (0...(body.count - marker.count)).first { Array(body[$0..<$0 + marker.count]) == marker }!
         body[at] = 0xFF
-        #expect(throws: DecodeError.malformed("protobuf: a string field holds invalid UTF-8")) {
+        let second = OTLP.export(spans: [OTLP.httpSpan(), span])
+        var twoSpans = second.protobufBytes()
+        let at2 = (0...(twoSpans.count - marker.count)).first { Array(twoSpans[$0..<$0 + marker.count]) == marker }!
+        twoSpans[at2] = 0xFF
+        #expect(throws: DecodeError.malformed("protobuf: a string field in resource_spans[0].scope_spans[0].spans[0] holds invalid UTF-8")) {
             try ExportDecoder().decodeTraces(body, format: .protobuf, coding: .identity, keeping: keepChat)
+        }
+        #expect(throws: DecodeError.malformed("protobuf: a string field in resource_spans[0].scope_spans[0].spans[1] holds invalid UTF-8")) {
+            try ExportDecoder().decodeTraces(twoSpans, format: .protobuf, coding: .identity, keeping: keepChat)
         }
     }
 }
