@@ -23,16 +23,10 @@ public enum OTLPJSONDecoder {
 
     private static func resourceLogs(_ node: JSONObject) throws(DecodeError) -> ResourceLogs {
         var message = ResourceLogs()
-        if let resource = try node.object("resource") {
-            message.resource.attributes = try resource.array("attributes").map(keyValue)
-        }
+        if let resource = try node.object("resource") { message.resource = try self.resource(resource) }
         message.scopeLogs = try node.array("scopeLogs", "scope_logs").map { (scopeNode) throws(DecodeError) -> ScopeLogs in
             var scopeLogs = ScopeLogs()
-            if let scope = try scopeNode.object("scope") {
-                scopeLogs.scope.name = try scope.string("name")
-                scopeLogs.scope.version = try scope.string("version")
-                scopeLogs.scope.attributes = try scope.array("attributes").map(keyValue)
-            }
+            if let scope = try scopeNode.object("scope") { scopeLogs.scope = try instrumentationScope(scope) }
             scopeLogs.logRecords = try scopeNode.array("logRecords", "log_records").map(logRecord)
             return scopeLogs
         }
@@ -57,10 +51,7 @@ public enum OTLPJSONDecoder {
 
     private static func resourceSpans(_ node: JSONObject) throws(DecodeError) -> ResourceSpans {
         var message = ResourceSpans()
-        if let resource = try node.object("resource") {
-            message.resource.attributes = try resource.array("attributes").map(keyValue)
-            message.resource.droppedAttributesCount = try resource.uint32("droppedAttributesCount", "dropped_attributes_count")
-        }
+        if let resource = try node.object("resource") { message.resource = try self.resource(resource) }
         message.scopeSpans = try node.array("scopeSpans", "scope_spans").map(scopeSpans)
         message.schemaURL = try node.string("schemaUrl", "schema_url")
         return message
@@ -68,13 +59,24 @@ public enum OTLPJSONDecoder {
 
     private static func scopeSpans(_ node: JSONObject) throws(DecodeError) -> ScopeSpans {
         var message = ScopeSpans()
-        if let scope = try node.object("scope") {
-            message.scope.name = try scope.string("name")
-            message.scope.version = try scope.string("version")
-            message.scope.attributes = try scope.array("attributes").map(keyValue)
-        }
+        if let scope = try node.object("scope") { message.scope = try instrumentationScope(scope) }
         message.spans = try node.array("spans").map(span)
         message.schemaURL = try node.string("schemaUrl", "schema_url")
+        return message
+    }
+
+    private static func resource(_ node: JSONObject) throws(DecodeError) -> Resource {
+        var message = Resource()
+        message.attributes = try node.array("attributes").map(keyValue)
+        message.droppedAttributesCount = try node.uint32("droppedAttributesCount", "dropped_attributes_count")
+        return message
+    }
+
+    private static func instrumentationScope(_ node: JSONObject) throws(DecodeError) -> InstrumentationScope {
+        var message = InstrumentationScope()
+        message.name = try node.string("name")
+        message.version = try node.string("version")
+        message.attributes = try node.array("attributes").map(keyValue)
         return message
     }
 

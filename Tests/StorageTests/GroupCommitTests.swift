@@ -9,12 +9,7 @@ import TestSupport
         let fixture = StoreFixture()
         let store = try fixture.open()
         let key = try store.createKey(name: "dev")
-        try store.withConnection { db throws(StorageError) in
-            try db.execute("""
-                CREATE TRIGGER refuse_boom BEFORE INSERT ON llm_logs WHEN NEW.span_name = 'boom'
-                BEGIN SELECT RAISE(ABORT, 'refused'); END
-                """)
-        }
+        try store.refuseRowsNamedBoom()
         let outcomes = store.commitBatch([
             StoreWrite(payload: .spans([record("0000000000000001"), record("0000000000000002")]), apiKeyID: key.id, receivedAt: 1),
             StoreWrite(payload: .spans([record("0000000000000003"), record("0000000000000004", spanName: "boom")]), apiKeyID: key.id, receivedAt: 1),

@@ -15,6 +15,18 @@ final class StoreFixture {
     }
 }
 
+extension LogStore {
+    /// Makes any insert of a row named "boom" fail, to see what a failing row undoes.
+    func refuseRowsNamedBoom() throws {
+        try withConnection { db throws(StorageError) in
+            try db.execute("""
+                CREATE TRIGGER refuse_boom BEFORE INSERT ON llm_logs WHEN NEW.span_name = 'boom'
+                BEGIN SELECT RAISE(ABORT, 'refused'); END
+                """)
+        }
+    }
+}
+
 func record(_ spanID: String = "eee19b7ec3c1b101", spanName: String = "chat gpt-4o") -> LLMLogRecord {
     LLMLogRecord(
         traceID: "5b8efff798038103d269b633813fc60c", spanID: spanID, parentSpanID: "00f067aa0ba902b7",
@@ -53,12 +65,7 @@ func record(_ spanID: String = "eee19b7ec3c1b101", spanName: String = "chat gpt-
         let fixture = StoreFixture()
         let store = try fixture.open()
         let key = try store.createKey(name: "dev")
-        try store.withConnection { db throws(StorageError) in
-            try db.execute("""
-                CREATE TRIGGER refuse_boom BEFORE INSERT ON llm_logs WHEN NEW.span_name = 'boom'
-                BEGIN SELECT RAISE(ABORT, 'refused'); END
-                """)
-        }
+        try store.refuseRowsNamedBoom()
         #expect(throws: StorageError.failed("refused")) {
             try store.insert([record("eee19b7ec3c1b101"), record("eee19b7ec3c1b102", spanName: "boom")], apiKeyID: key.id, receivedAt: 1)
         }

@@ -67,14 +67,19 @@ APP = textwrap.dedent("""
 """)
 
 
+def otel_env(stack, **settings) -> dict:
+    """The environment of an application pointed at the stack as the README says."""
+    return dict(os.environ,
+                OTEL_EXPORTER_OTLP_ENDPOINT=stack.url,
+                OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+                OTEL_EXPORTER_OTLP_HEADERS=f"X-Ingate-Key={stack.key}",
+                OTEL_EXPORTER_OTLP_CERTIFICATE=stack.cert,
+                OTEL_SEMCONV_STABILITY_OPT_IN="gen_ai_latest_experimental",
+                **settings)
+
+
 def test_openai_v2_instrumentation_row_has_every_column(stack, fake_openai):
-    env = dict(os.environ,
-               OTEL_EXPORTER_OTLP_ENDPOINT=stack.url,
-               OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
-               OTEL_EXPORTER_OTLP_HEADERS=f"X-Ingate-Key={stack.key}",
-               OTEL_EXPORTER_OTLP_CERTIFICATE=stack.cert,
-               OTEL_SEMCONV_STABILITY_OPT_IN="gen_ai_latest_experimental",
-               OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="span_only")
+    env = otel_env(stack, OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="span_only")
     done = subprocess.run([sys.executable, "-c", APP, fake_openai], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     trace_id = done.stdout.strip()
@@ -128,14 +133,8 @@ APP_WITH_EVENTS = textwrap.dedent("""
 
 
 def test_openai_v2_content_sent_as_log_events_is_joined_onto_the_span(stack, fake_openai):
-    env = dict(os.environ,
-               OTEL_EXPORTER_OTLP_ENDPOINT=stack.url,
-               OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
-               OTEL_EXPORTER_OTLP_HEADERS=f"X-Ingate-Key={stack.key}",
-               OTEL_EXPORTER_OTLP_CERTIFICATE=stack.cert,
-               OTEL_SEMCONV_STABILITY_OPT_IN="gen_ai_latest_experimental",
-               OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="event_only",
-               OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT="true")
+    env = otel_env(stack, OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="event_only",
+                   OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT="true")
     done = subprocess.run([sys.executable, "-c", APP_WITH_EVENTS, fake_openai], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "Failed to export" not in done.stderr, done.stderr
