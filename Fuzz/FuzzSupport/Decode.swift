@@ -6,7 +6,7 @@ import OTLPCodec
 /// hangs and sanitizer reports are what the fuzzer looks for.
 public func decode(_ bytes: [UInt8], format: WireFormat, coding: ContentCoding) {
     let decoder = ExportDecoder(limits: DecodingLimits(maxInflatedBytes: 8 << 20))
-    if let decoded = try? decoder.decodeTraces(bytes, format: format, coding: coding, keeping: SpanMapper.isGenAI) {
+    if let decoded = try? decoder.decodeTraces(bytes, format: format, coding: coding, keeping: SpanMapper.genAIKeyFilter) {
         _ = SpanMapper.map(decoded.export, skippedSpans: decoded.skippedSpans)
     }
     if let export = try? decoder.decodeTraces(bytes, format: format, coding: coding) {

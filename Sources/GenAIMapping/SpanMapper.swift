@@ -3,7 +3,7 @@ import OTLPCodec
 
 /// Keeps the GenAI spans of an export and turns each into an `LLMLogRecord`. Pure: no I/O.
 public enum SpanMapper {
-    /// `skippedSpans`: spans the decoder already left out as not GenAI (see `isGenAI(keys:)`).
+    /// `skippedSpans`: spans the decoder already left out as not GenAI (`genAIKeyFilter`).
     public static func map(_ request: TraceExportRequest, skippedSpans: Int = 0) -> MappedExport {
         var result = MappedExport()
         result.droppedSpans = skippedSpans
@@ -43,7 +43,7 @@ public enum SpanMapper {
     }
 
     /// The rule that keeps a span, on its attribute keys alone: the decoder's filter.
-    public static let isGenAI: SpanKeyFilter = { keys in keys.contains(where: isGenAIKey) }
+    public static let genAIKeyFilter: SpanKeyFilter = { keys in keys.contains(where: isGenAIKey) }
 
     static func isGenAIKey(_ key: String) -> Bool {
         FieldSources.genAIPrefixes.contains { key.hasPrefix($0) } || FieldSources.genAIKeys.contains(key)

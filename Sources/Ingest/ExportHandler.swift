@@ -19,8 +19,8 @@ public struct IngestConfiguration: Sendable {
 }
 
 /// Answers one `POST /v1/traces` or `POST /v1/logs`: route, authenticate, check media type and
-/// size, decode, map, store, and encode the response. Pure of transport: the FastCGI server and the tests both
-/// call it with a `RequestHead` and a way to read the body.
+/// size, decode, map, store, and encode the response. Pure of transport: the FastCGI server and
+/// the tests both call it with a `RequestHead` and a way to read the body.
 public struct ExportHandler: Sendable {
     public static let tracesPath = "/v1/traces"
     public static let logsPath = "/v1/logs"
@@ -58,8 +58,7 @@ public struct ExportHandler: Sendable {
     }
 
     /// The checks in the order the contract fixes: 404, 405, 401 (or 429 for an address that
-    /// failed too often), 415, 413, 400.
-    /// Returns the body of the 200.
+    /// failed too often), 415, 413, 400. Returns the body of the 200.
     private func process(_ head: RequestHead, readBody: BodyReader, outcome: inout ExportOutcome) throws(IngestError) -> [UInt8] {
         guard let signal = Self.signal(for: head.path) else { throw .notFound(path: head.path) }
         outcome.signal = signal.rawValue
@@ -89,7 +88,7 @@ public struct ExportHandler: Sendable {
         switch signal {
         case .traces:
             let decoded = try decoding { () throws(DecodeError) in
-                try decoder.decodeTraces(body, format: format, coding: coding, keeping: SpanMapper.isGenAI)
+                try decoder.decodeTraces(body, format: format, coding: coding, keeping: SpanMapper.genAIKeyFilter)
             }
             let mapped = SpanMapper.map(decoded.export, skippedSpans: decoded.skippedSpans)
             outcome.kept = mapped.records.count

@@ -56,7 +56,7 @@ struct Bench: ParsableCommand {
             var kept = 0
             let started = Date()
             while Date().timeIntervalSince(started) < seconds {
-                let decoded = try decoder.decodeTraces(bytes, format: wire, coding: .identity, keeping: SpanMapper.isGenAI)
+                let decoded = try decoder.decodeTraces(bytes, format: wire, coding: .identity, keeping: SpanMapper.genAIKeyFilter)
                 kept = SpanMapper.map(decoded.export, skippedSpans: decoded.skippedSpans).records.count
                 iterations += 1
             }
