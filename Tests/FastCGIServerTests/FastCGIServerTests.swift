@@ -33,6 +33,11 @@ final class RunningServer: @unchecked Sendable {
         thread.start()
     }
 
+    /// What SIGTERM does: no new requests; the ones in flight finish.
+    func requestShutdown() {
+        shutdown.request()
+    }
+
     /// Stops the server and waits for its workers; true when they stopped in time.
     func stop() -> Bool {
         shutdown.request()
@@ -51,7 +56,7 @@ final class RunningServer: @unchecked Sendable {
     }
 
     func post(_ body: [UInt8], path: String = "/v1/traces", contentType: String = "application/x-protobuf",
-              contentLength: Int? = nil, key: String? = nil) throws -> Reply {
+              contentLength: Int? = nil, key: String? = nil, midway: (@Sendable () -> Void)? = nil) throws -> Reply {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/cgi-fcgi")
         process.arguments = ["-bind", "-connect", socketPath]
@@ -65,7 +70,14 @@ final class RunningServer: @unchecked Sendable {
         process.standardOutput = output
         try process.run()
         let writer = Thread {
-            input.fileHandleForWriting.write(Data(body))
+            let half = body.count / 2
+            input.fileHandleForWriting.write(Data(body[..<half]))
+            if let midway {
+                Thread.sleep(forTimeInterval: 0.3)   // the worker is now inside the request
+                midway()
+                Thread.sleep(forTimeInterval: 0.3)
+            }
+            input.fileHandleForWriting.write(Data(body[half...]))
             try? input.fileHandleForWriting.close()
         }
         writer.start()
@@ -132,6 +144,15 @@ final class RunningServer: @unchecked Sendable {
         }
         #expect(statuses.values == Array(repeating: 200, count: clients))
         #expect(try server.store.recentLogs(limit: 1_000).count == clients * 5)
+        #expect(server.stop())
+    }
+
+    @Test func aRequestInFlightWhenShutdownComesIsFinishedAndStored() throws {
+        let server = try RunningServer(threads: 2)
+        let export = OTLP.export(spans: [OTLP.chatSpan()])
+        let reply = try server.post(export.protobufBytes(), midway: { server.requestShutdown() })
+        #expect(reply.status == 200)
+        #expect(try server.store.recentLogs(limit: 10).count == 1)
         #expect(server.stop())
     }
 
