@@ -178,10 +178,10 @@ def main():
     (OUT / "results.json").write_text(json.dumps(report, indent=2))
 
     print(f"\nmachine: {cpu}, {os.cpu_count()} cores; {SECONDS:.0f} s per run; responder threads {THREADS}")
-    header = f"{'variant':<28}{'GenAI spans/s':>14}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'RSS MiB':>9}{'rows ok':>8}{'/sqlite':>9}{'/null':>7}"
+    header = f"{'variant':<28}{'GenAI spans/s':>14}{'req/s':>9}{'non-200':>8}{'p50 ms':>9}{'p99 ms':>9}{'RSS MiB':>9}{'rows ok':>8}{'/sqlite':>9}{'/null':>7}"
     print(header)
     for r in results:
-        print(f"{r['variant']:<28}{r['genai_spans_per_second']:>14.0f}{r['requests_per_second']:>9.0f}"
+        print(f"{r['variant']:<28}{r['genai_spans_per_second']:>14.0f}{r['requests_per_second']:>9.0f}{r['non_200']:>8}"
               f"{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['worker_peak_rss_mib']:>9.1f}{str(r['rows_match']):>8}"
               f"{r['ratio_to_sqlite_ceiling']:>9.2f}{r['ratio_to_null_responder']:>7.2f}")
     for c in ceilings:
@@ -193,6 +193,9 @@ def main():
     print(f"results: {OUT / 'results.json'}")
     if not all(r["rows_match"] for r in results):
         sys.exit("rows in the database differ from the spans acknowledged")
+    refused = [r["variant"] for r in results + ceilings if r["non_200"] or r["connection_errors"]]
+    if refused:
+        sys.exit(f"requests were refused or failed in: {', '.join(refused)} (see non_200 in results.json)")
 
 
 if __name__ == "__main__":
