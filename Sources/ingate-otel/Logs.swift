@@ -29,7 +29,7 @@ struct Logs: ParsableCommand {
                 record.model ?? "-", record.operation ?? "-",
                 record.inputTokens.map(String.init) ?? "-", record.outputTokens.map(String.init) ?? "-",
                 String(format: "%.1f", record.latencyMs), String(record.statusCode),
-                Table.clip(record.prompt ?? "-", 40),
+                Table.clip(record.prompt.map(Self.preview) ?? "-", 40),
             ]
         }
         print(Table(header: ["ID", "RECEIVED", "SERVICE", "PROVIDER", "MODEL", "OPERATION", "IN", "OUT", "MS", "STATUS", "PROMPT"],
@@ -39,5 +39,15 @@ struct Logs: ParsableCommand {
         let input = calls.reduce(Int64(0)) { $0 + ($1.inputTokens ?? 0) }
         let output = calls.reduce(Int64(0)) { $0 + ($1.outputTokens ?? 0) }
         print("\(logs.count) rows; model calls: \(calls.count), input tokens: \(input), output tokens: \(output)")
+    }
+
+    /// The text a person wants to see of a prompt: for a canonical message list, the text parts
+    /// of its last message; a plain string as it is.
+    static func preview(_ prompt: String) -> String {
+        guard prompt.hasPrefix("["),
+              let messages = try? JSONSerialization.jsonObject(with: Data(prompt.utf8)) as? [[String: Any]],
+              let last = messages.last, let parts = last["parts"] as? [[String: Any]] else { return prompt }
+        let texts = parts.compactMap { $0["content"] as? String }
+        return texts.isEmpty ? prompt : texts.joined(separator: " ")
     }
 }
