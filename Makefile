@@ -67,7 +67,7 @@ fuzz: $(VENV)/.ready
 	done
 
 ## make sanitize: the Swift tests under ThreadSanitizer, then AddressSanitizer
+## (LeakSanitizer off: it reports XCTest's own allocations and test globals at exit)
 sanitize: deps
 	swift test --scratch-path .build-tsan --sanitize=thread
-	# LeakSanitizer is off: it reports XCTest's own allocations and test globals at exit.
 	ASAN_OPTIONS=detect_leaks=0 swift test --scratch-path .build-asan --sanitize=address
