@@ -49,20 +49,18 @@ proto:
 		--swift_opt=Visibility=Public --swift_opt=FileNaming=PathToUnderscores \
 		-I proto -I /usr/include $(PROTOS)
 
-## make fuzz: each decoder under libFuzzer + AddressSanitizer for FUZZ_SECONDS (default 60) each
+## make fuzz: the decoders and mappers under libFuzzer + AddressSanitizer, FUZZ_SECONDS (default 60)
+## for each kind of body (protobuf, OTLP/JSON, gzip), each with its own corpus
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := FuzzProtobufExport FuzzJSONExport FuzzGzipExport
+FUZZ_INPUTS ?= protobuf json gzip
 fuzz: $(VENV)/.ready
-	for t in $(FUZZ_TARGETS); do \
-		swift build --scratch-path .build-fuzz -c release --sanitize=address \
-			-Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library -Xswiftc -DFUZZING --product $$t || exit 1; \
-	done
+	swift build --scratch-path .build-fuzz -c release --sanitize=address \
+		-Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library -Xswiftc -DFUZZING --product FuzzExport
 	$(VENV)/bin/python Fuzz/make_seeds.py .build-fuzz/seeds
-	set -o pipefail; for t in $(FUZZ_TARGETS); do \
-		case $$t in *Protobuf*) seeds=protobuf;; *JSON*) seeds=json;; *) seeds=gzip;; esac; \
-		mkdir -p .build-fuzz/corpus/$$t; \
-		.build-fuzz/release/$$t .build-fuzz/corpus/$$t .build-fuzz/seeds/$$seeds Fuzz/regressions \
-			-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 \
+	set -o pipefail; for input in $(FUZZ_INPUTS); do \
+		mkdir -p .build-fuzz/corpus/$$input; \
+		FUZZ_INPUT=$$input .build-fuzz/release/FuzzExport .build-fuzz/corpus/$$input .build-fuzz/seeds/$$input \
+			Fuzz/regressions -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 \
 			-artifact_prefix=Fuzz/crashes/ 2>&1 | grep -E "^(Done|#[0-9]+ +DONE)|ERROR|SUMMARY|crash-" || exit 1; \
 	done
 

@@ -50,11 +50,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        // libFuzzer targets (`make fuzz`); without -DFUZZING they build as stubs.
-        .target(name: "FuzzSupport", dependencies: ["OTLPCodec", "GenAIMapping"], path: "Fuzz/FuzzSupport"),
-        .executableTarget(name: "FuzzProtobufExport", dependencies: ["FuzzSupport"], path: "Fuzz/FuzzProtobufExport"),
-        .executableTarget(name: "FuzzJSONExport", dependencies: ["FuzzSupport"], path: "Fuzz/FuzzJSONExport"),
-        .executableTarget(name: "FuzzGzipExport", dependencies: ["FuzzSupport"], path: "Fuzz/FuzzGzipExport"),
+        // The libFuzzer target (`make fuzz`); without -DFUZZING it builds as a stub.
+        .executableTarget(name: "FuzzExport", dependencies: ["OTLPCodec", "GenAIMapping"], path: "Fuzz/FuzzExport"),
 
         .testTarget(name: "OTLPCodecTests", dependencies: ["OTLPCodec", "TestSupport"]),
         .testTarget(name: "GenAIMappingTests", dependencies: ["GenAIMapping", "TestSupport"]),

@@ -1,16 +1,13 @@
-import FuzzSupport
-
 #if FUZZING
-/// libFuzzer entry point (`make fuzz`): arbitrary bytes through the decoder and the mapper.
+/// libFuzzer entry point (`make fuzz`): arbitrary bytes through the decoders and the mappers.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
-    decode(bytes, format: .protobuf, coding: .identity)
+    decode(Array(UnsafeBufferPointer(start: data, count: size)), format: fuzzInput.format, coding: fuzzInput.coding)
     return 0
 }
 
 /// SwiftPM links an executable's entry point under this name; hand control to libFuzzer.
-@_cdecl("FuzzProtobufExport_main")
+@_cdecl("FuzzExport_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
     runFuzzer(argc, argv, fuzzOneInput)
 }

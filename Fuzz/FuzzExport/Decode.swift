@@ -1,10 +1,22 @@
 import GenAIMapping
 import OTLPCodec
 
-/// What every fuzz target runs: the production decoder (both the full and the filtering path),
-/// then the mapper on whatever decoded. Errors are the expected outcome for most inputs; crashes,
-/// hangs and sanitizer reports are what the fuzzer looks for.
-public func decode(_ bytes: [UInt8], format: WireFormat, coding: ContentCoding) {
+import Foundation
+
+/// Which body the fuzzer's bytes are, from `FUZZ_INPUT` (`protobuf`, `json` or `gzip`): one
+/// binary fuzzes all three, each run with its own corpus (`make fuzz`).
+let fuzzInput: (format: WireFormat, coding: ContentCoding) = {
+    switch ProcessInfo.processInfo.environment["FUZZ_INPUT"] {
+    case "json": (.json, .identity)
+    case "gzip": (.protobuf, .gzip)
+    default: (.protobuf, .identity)
+    }
+}()
+
+/// One input through the production decoders (traces, full and filtering, and logs) and the
+/// mappers behind them. Errors are the expected outcome for most inputs; crashes, hangs and
+/// sanitizer reports are what the fuzzer looks for.
+func decode(_ bytes: [UInt8], format: WireFormat, coding: ContentCoding) {
     let decoder = ExportDecoder(limits: DecodingLimits(maxInflatedBytes: 8 << 20))
     if let decoded = try? decoder.decodeTraces(bytes, format: format, coding: coding, keeping: SpanMapper.genAIKeyFilter) {
         _ = SpanMapper.map(decoded.export, skippedSpans: decoded.skippedSpans)
@@ -27,7 +39,7 @@ private func LLVMFuzzerRunDriver(
 ) -> CInt
 
 /// Runs libFuzzer's driver (its own `main` is not linked: SwiftPM names the entry point).
-public func runFuzzer(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
+func runFuzzer(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
                       _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt {
     var count = argc
     var arguments = argv
