@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "GenAIMapping", dependencies: ["OTLPCodec"]),
         // [LLMLogRecord] -> SQLite; API keys
         .target(name: "Storage", dependencies: [
-            "CSQLite", "GenAIMapping",
+            "CSQLite", "GenAIMapping", "OTLPCodec",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // HTTP request value -> HTTP response value: routing, auth, errors -> statuses

@@ -129,18 +129,6 @@ public enum SpanMapper {
     /// zero (both invalid per the OTLP trace proto).
     static func hexID(_ bytes: Data, bytes expected: Int) -> String? {
         guard bytes.count == expected, bytes.contains(where: { $0 != 0 }) else { return nil }
-        return hexString(bytes)
+        return Hex.encode(bytes)
     }
-}
-
-private let hexDigits = Array("0123456789abcdef".utf8)
-
-func hexString(_ bytes: Data) -> String {
-    var out = [UInt8]()
-    out.reserveCapacity(bytes.count * 2)
-    for byte in bytes {
-        out.append(hexDigits[Int(byte >> 4)])
-        out.append(hexDigits[Int(byte & 0x0F)])
-    }
-    return String(decoding: out, as: UTF8.self)
 }

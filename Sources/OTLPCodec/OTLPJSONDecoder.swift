@@ -289,7 +289,7 @@ struct JSONObject {
     func id(_ names: String...) throws(DecodeError) -> Data {
         guard let (name, value) = lookup(names) else { return Data() }
         guard case .string(let text) = value else { throw fail(name, "a hex string") }
-        if let bytes = decodeHex(text) { return bytes }
+        if let bytes = Hex.decode(text) { return Data(bytes) }
         if text.count == 24 || text.count == 12, let bytes = Data(base64Encoded: text) { return bytes }
         return Data()
     }
@@ -321,18 +321,4 @@ private extension Decimal {
         NSDecimalRound(&result, &value, 0, .plain)
         return result
     }
-}
-
-/// Hex to bytes, either case; nil when the text is not an even run of hex digits.
-func decodeHex(_ text: String) -> Data? {
-    let utf8 = Array(text.utf8)
-    guard utf8.count % 2 == 0 else { return nil }
-    var bytes = Data(capacity: utf8.count / 2)
-    var index = 0
-    while index < utf8.count {
-        guard let high = hexDigitValue(utf8[index]), let low = hexDigitValue(utf8[index + 1]) else { return nil }
-        bytes.append(high << 4 | low)
-        index += 2
-    }
-    return bytes
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import OTLPCodec
 
 /// An API key as listed; the key itself is never stored, only its SHA-256.
 public struct APIKeyInfo: Equatable, Sendable {
@@ -37,7 +38,7 @@ public enum APIKeyFormat {
     }
 
     public static func sha256Hex(_ key: String) -> String {
-        sha256(key).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(sha256(key))
     }
 }
 
@@ -50,7 +51,7 @@ extension LogStore {
             insert.bind(1, name)
             insert.bind(2, APIKeyFormat.sha256Hex(key))
             insert.bind(3, now)
-            _ = try insert.step()
+            try insert.run()
             return (db.lastInsertRowID, key)
         }
     }
@@ -86,7 +87,7 @@ extension LogStore {
             let update = try db.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
             update.bind(1, now)
             update.bind(2, id)
-            _ = try update.step()
+            try update.run()
         }
     }
 
@@ -94,7 +95,7 @@ extension LogStore {
     public func activeKeyID(hash: [UInt8]) throws(StorageError) -> Int64? {
         try withConnection { (db) throws(StorageError) -> Int64? in
             let query = try db.prepare("SELECT id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL")
-            query.bind(1, hash.map { String(format: "%02x", $0) }.joined())
+            query.bind(1, Hex.encode(hash))
             return try query.step() ? query.int64(0) : nil
         }
     }
@@ -105,24 +106,10 @@ extension LogStore {
             let query = try db.prepare("SELECT id, key_hash FROM api_keys WHERE revoked_at IS NULL")
             var keys: [ActiveKey] = []
             while try query.step() {
-                guard let id = query.int64(0), let hex = query.string(1), let hash = hexBytes(hex) else { continue }
+                guard let id = query.int64(0), let hex = query.string(1), let hash = Hex.decode(hex) else { continue }
                 keys.append(ActiveKey(id: id, hash: hash))
             }
             return keys
         }
     }
-}
-
-private func hexBytes(_ hex: String) -> [UInt8]? {
-    let utf8 = Array(hex.utf8)
-    guard utf8.count % 2 == 0 else { return nil }
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(utf8.count / 2)
-    var index = 0
-    while index < utf8.count {
-        guard let byte = UInt8(String(decoding: utf8[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
-        bytes.append(byte)
-        index += 2
-    }
-    return bytes
 }

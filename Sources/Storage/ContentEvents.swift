@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GenAIMapping
+import OTLPCodec
 
 /// Prompt and completion content that arrived as log records, kept in `genai_events` and merged
 /// into the row of the span it names — whichever of the two arrives first. Runs on the store's
@@ -10,6 +11,7 @@ final class ContentEvents {
     private let connection: SQLiteConnection
     private let insertEvent: SQLiteStatement
     private let waiting: SQLiteStatement
+    private let anyForKey: SQLiteStatement
     private let findRow: SQLiteStatement
     private let inputs: SQLiteStatement
     private let outputs: SQLiteStatement
@@ -27,6 +29,7 @@ final class ContentEvents {
             """)
         let span = "api_key_id = ? AND trace_id = ? AND span_id = ?"
         waiting = try connection.prepare("SELECT 1 FROM genai_events WHERE \(span) LIMIT 1")
+        anyForKey = try connection.prepare("SELECT 1 FROM genai_events WHERE api_key_id = ? LIMIT 1")
         findRow = try connection.prepare("SELECT id, prompt, completion, content_from_events FROM llm_logs WHERE \(span)")
         inputs = try connection.prepare("SELECT messages FROM genai_events WHERE \(span) AND side = 0 ORDER BY time_unix_nano, position")
         outputs = try connection.prepare("SELECT messages FROM genai_events WHERE \(span) AND side = 1 ORDER BY choice_index, time_unix_nano, position")
@@ -50,7 +53,7 @@ final class ContentEvents {
             s.bind(8, event.messagesJSON)
             s.bind(9, receivedAt)
             s.bind(10, Self.fingerprint(event))
-            try run(s)
+            try s.run()
             if connection.changes > 0 {
                 inserted += 1
                 if !touched.contains(where: { $0 == (event.traceID, event.spanID) }) { touched.append((event.traceID, event.spanID)) }
@@ -60,6 +63,14 @@ final class ContentEvents {
             try merge(apiKeyID: apiKeyID, traceID: traceID, spanID: spanID)
         }
         return inserted
+    }
+
+    /// Whether any content of this key is stored at all: when none is (an application that
+    /// sends no logs), a request's rows need no lookup each.
+    func anyStored(apiKeyID: Int64) throws(StorageError) -> Bool {
+        anyForKey.bind(1, apiKeyID)
+        defer { anyForKey.reset() }
+        return try anyForKey.step()
     }
 
     /// Called for each newly stored span row: merges content that was waiting for it.
@@ -98,7 +109,7 @@ final class ContentEvents {
         updateRow.bind(2, completion)
         updateRow.bind(3, fromEvents)
         updateRow.bind(4, rowID)
-        try run(updateRow)
+        try updateRow.run()
     }
 
     /// The message arrays of the matching events joined into one array, in the query's order.
@@ -120,7 +131,7 @@ final class ContentEvents {
             """)
         delete.bind(1, cutoff)
         delete.bind(2, Int64(limit))
-        try run(delete)
+        try delete.run()
         return connection.changes
     }
 
@@ -130,14 +141,9 @@ final class ContentEvents {
         statement.bind(3, spanID)
     }
 
-    private func run(_ statement: SQLiteStatement) throws(StorageError) {
-        defer { statement.reset() }
-        _ = try statement.step()
-    }
-
     /// What makes two records the same event: a retried export sends them again, byte for byte.
     static func fingerprint(_ event: GenAIContentEvent) -> String {
         let identity = "\(event.side.rawValue)|\(event.timeUnixNano)|\(event.choiceIndex.map(String.init) ?? "-")|\(event.messagesJSON)"
-        return SHA256.hash(data: Data(identity.utf8)).map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(SHA256.hash(data: Data(identity.utf8)))
     }
 }

@@ -119,16 +119,16 @@ public final class LogStore: @unchecked Sendable {
 
     private func write(_ records: [LLMLogRecord], apiKeyID: Int64, receivedAt: Int64) throws(StorageError) -> Int {
         var inserted = 0
+        let contentMayWait = try events.anyStored(apiKeyID: apiKeyID)
         for record in records {
             try bind(record, apiKeyID: apiKeyID, receivedAt: receivedAt)
-            _ = try { () throws(StorageError) in
-                defer { insertLog.reset() }
-                _ = try insertLog.step()
-            }()
+            try insertLog.run()
             guard connection.changes > 0 else { continue }
             inserted += 1
             // Content that arrived as logs before its span is merged now.
-            try events.mergeIfWaiting(apiKeyID: apiKeyID, traceID: record.traceID, spanID: record.spanID)
+            if contentMayWait {
+                try events.mergeIfWaiting(apiKeyID: apiKeyID, traceID: record.traceID, spanID: record.spanID)
+            }
         }
         return inserted
     }

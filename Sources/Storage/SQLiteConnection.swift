@@ -98,6 +98,12 @@ final class SQLiteStatement {
         }
     }
 
+    /// Runs a statement that returns no rows, and makes it ready for the next binding.
+    func run() throws(StorageError) {
+        defer { reset() }
+        _ = try step()
+    }
+
     func reset() {
         sqlite3_reset(statement)
         sqlite3_clear_bindings(statement)
