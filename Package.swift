@@ -27,6 +27,8 @@ let package = Package(
             "CZlib",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ], exclude: ["Generated/README.md"]),
+        // Client text made safe for one line of a log or a terminal
+        .target(name: "SafeText"),
         // ExportTraceServiceRequest -> [LLMLogRecord]
         .target(name: "GenAIMapping", dependencies: ["OTLPCodec"]),
         // [LLMLogRecord] -> SQLite; API keys
@@ -41,11 +43,11 @@ let package = Package(
         ]),
         // libfcgi accept loop feeding Ingest
         .target(name: "FastCGIServer", dependencies: [
-            "CFastCGI", "Ingest",
+            "CFastCGI", "Ingest", "SafeText",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "ingate-otel", dependencies: [
-            "FastCGIServer", "Ingest", "Storage", "GenAIMapping",
+            "FastCGIServer", "Ingest", "Storage", "GenAIMapping", "SafeText",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -53,6 +55,7 @@ let package = Package(
         // The libFuzzer target (`make fuzz`); without -DFUZZING it builds as a stub.
         .executableTarget(name: "FuzzExport", dependencies: ["OTLPCodec", "GenAIMapping"], path: "Fuzz/FuzzExport"),
 
+        .testTarget(name: "SafeTextTests", dependencies: ["SafeText"]),
         .testTarget(name: "OTLPCodecTests", dependencies: ["OTLPCodec", "TestSupport"]),
         .testTarget(name: "GenAIMappingTests", dependencies: ["GenAIMapping", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),

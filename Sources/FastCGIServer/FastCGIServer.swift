@@ -2,6 +2,7 @@ import CFastCGI
 import Foundation
 import Ingest
 import Logging
+import SafeText
 
 /// A FastCGI responder: `threads` workers, each with its own `FCGX_Request`, accept connections
 /// on one listening socket and answer them with the `ExportHandler`. Runs until `shutdown` is
@@ -89,8 +90,8 @@ public final class FastCGIServer: Sendable {
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
         var metadata: Logger.Metadata = [
             "status": "\(response.status)",
-            "method": "\(head.method)",
-            "path": "\(head.path)",
+            "method": "\(SafeText.escaped(head.method))",
+            "path": "\(SafeText.escaped(head.path))",
             "bytes_in": "\(response.outcome.bodyBytes)",
             "bytes_out": "\(response.body.count)",
             "signal": "\(response.outcome.signal)",
@@ -100,7 +101,8 @@ public final class FastCGIServer: Sendable {
             "rejected": "\(response.outcome.rejected)",
             "ms": "\(String(format: "%.2f", elapsed))",
         ]
-        if let error = response.outcome.error { metadata["error"] = "\(error)" }
+        // Error texts quote paths, content types and span names sent by the client.
+        if let error = response.outcome.error { metadata["error"] = "\(SafeText.escaped(error))" }
         logger.info("request", metadata: metadata)
     }
 }

@@ -1,10 +1,10 @@
 import Foundation
 
-/// Counts failed authentications per client address. An address with more than `maxFailures`
-/// in `window` is answered 429 for every request until its window ends, whatever key it sends:
-/// guessing keys gets slow, and a guess that happens to be right is not confirmed. Legitimate
-/// exporters send a valid key and never fail, so they are never limited. Works behind any web
-/// server that passes REMOTE_ADDR; nginx limits missing keys before they reach us as well.
+/// Counts failed authentications per client network: an IPv4 address, or the /64 of an IPv6
+/// address (one host usually holds a whole /64). A network with `maxFailures` in `window` has
+/// its further failures answered 429 until its window ends, so guessing keys gets slow. A valid
+/// key is always accepted, whoever else shares the address (a NAT, a CI runner): only failures
+/// are limited. Works behind any web server that passes REMOTE_ADDR.
 public final class AuthFailureLimiter: @unchecked Sendable {
     private struct Record {
         var windowStart: Date
@@ -13,8 +13,8 @@ public final class AuthFailureLimiter: @unchecked Sendable {
 
     private let maxFailures: Int
     private let window: TimeInterval
-    /// Bounds memory under a spray of addresses: the table is cleared of expired entries, and
-    /// emptied entirely if it still holds this many.
+    /// Bounds memory under a spray of addresses: expired entries go first, then the oldest, so
+    /// nobody can empty the table (and the limits of others) by filling it.
     private let maxAddresses: Int
     private let lock = NSLock()
     private var records: [String: Record] = [:]
@@ -25,13 +25,14 @@ public final class AuthFailureLimiter: @unchecked Sendable {
         self.maxAddresses = maxAddresses
     }
 
-    /// Seconds the address must wait, or nil when it may try.
+    /// Seconds the address must wait after a failure, or nil when it may fail again.
     public func retryAfter(_ address: String, now: Date = Date()) -> Int? {
-        lock.withLock {
-            guard let record = records[address], record.failures >= maxFailures else { return nil }
+        let network = Self.network(of: address)
+        return lock.withLock {
+            guard let record = records[network], record.failures >= maxFailures else { return nil }
             let remaining = record.windowStart.addingTimeInterval(window).timeIntervalSince(now)
             if remaining <= 0 {
-                records[address] = nil
+                records[network] = nil
                 return nil
             }
             return Int(remaining.rounded(.up))
@@ -39,15 +40,36 @@ public final class AuthFailureLimiter: @unchecked Sendable {
     }
 
     public func recordFailure(_ address: String, now: Date = Date()) {
+        let network = Self.network(of: address)
         lock.withLock {
-            if records.count >= maxAddresses {
-                records = records.filter { now.timeIntervalSince($0.value.windowStart) < window }
-                if records.count >= maxAddresses { records.removeAll() }
-            }
-            var record = records[address] ?? Record(windowStart: now, failures: 0)
+            if records[network] == nil, records.count >= maxAddresses { evict(now: now) }
+            var record = records[network] ?? Record(windowStart: now, failures: 0)
             if now.timeIntervalSince(record.windowStart) >= window { record = Record(windowStart: now, failures: 0) }
             record.failures += 1
-            records[address] = record
+            records[network] = record
         }
+    }
+
+    var trackedNetworks: Int { lock.withLock { records.count } }
+
+    /// Drops expired entries; if that frees less than a tenth of the table, the oldest tenth.
+    private func evict(now: Date) {
+        records = records.filter { now.timeIntervalSince($0.value.windowStart) < window }
+        let excess = records.count - maxAddresses * 9 / 10
+        guard excess > 0 else { return }
+        for (network, _) in records.sorted(by: { $0.value.windowStart < $1.value.windowStart }).prefix(excess) {
+            records[network] = nil
+        }
+    }
+
+    /// The key an address is counted under: IPv4 as it is, IPv6 by its first 64 bits.
+    static func network(of address: String) -> String {
+        guard address.contains(":") else { return address }
+        var storage = in6_addr()
+        let plain = address.split(separator: "%", maxSplits: 1).first.map(String.init) ?? address
+        guard inet_pton(AF_INET6, plain, &storage) == 1 else { return address }
+        let bytes = withUnsafeBytes(of: storage) { Array($0.prefix(8)) }
+        if bytes.allSatisfy({ $0 == 0 }) { return address }  // ::1, ::ffff:a.b.c.d and the like
+        return bytes.map { String(format: "%02x", $0) }.joined() + "::/64"
     }
 }

@@ -10,9 +10,14 @@ public struct IngestConfiguration: Sendable {
     public var decoding: DecodingLimits
     /// Failed authentications one client address may make per minute before it gets 429.
     public var authFailuresPerMinute: Int
+    /// A path the web server mounts us under (`/otel` for `/otel/v1/traces`); empty: the paths
+    /// must be exactly `/v1/traces` and `/v1/logs`.
+    public var pathPrefix: String
 
-    public init(maxBodyBytes: Int = 4 << 20, decoding: DecodingLimits = DecodingLimits(), authFailuresPerMinute: Int = 20) {
+    public init(maxBodyBytes: Int = 4 << 20, decoding: DecodingLimits = DecodingLimits(), authFailuresPerMinute: Int = 20,
+                pathPrefix: String = "") {
         self.maxBodyBytes = maxBodyBytes
+        self.pathPrefix = pathPrefix
         self.decoding = decoding
         self.authFailuresPerMinute = authFailuresPerMinute
     }
@@ -60,7 +65,7 @@ public struct ExportHandler: Sendable {
     /// The checks in the order the contract fixes: 404, 405, 401 (or 429 for an address that
     /// failed too often), 415, 413, 400. Returns the body of the 200.
     private func process(_ head: RequestHead, readBody: BodyReader, outcome: inout ExportOutcome) throws(IngestError) -> [UInt8] {
-        guard let signal = Self.signal(for: head.path) else { throw .notFound(path: head.path) }
+        guard let signal = Self.signal(for: head.path, prefix: configuration.pathPrefix) else { throw .notFound(path: head.path) }
         outcome.signal = signal.rawValue
         guard head.method == "POST" else { throw .methodNotAllowed(method: head.method) }
         let apiKeyID = try authenticate(head)
@@ -141,24 +146,23 @@ public struct ExportHandler: Sendable {
         }
     }
 
+    /// A valid key is accepted whatever its address did; a failure from an address over its
+    /// failure limit is answered 429 instead of 401.
     private func authenticate(_ head: RequestHead) throws(IngestError) -> Int64 {
         let address = head.remoteAddress ?? ""
+        var id: Int64?
+        if let key = Self.presentedKey(head) {
+            do {
+                id = try keys.keyID(for: key)
+            } catch {
+                throw .storage(error)
+            }
+        }
+        if let id { return id }
         if let seconds = authFailures.retryAfter(address) { throw .tooManyFailedAuthentications(retryAfter: seconds) }
-        guard let key = Self.presentedKey(head) else {
-            authFailures.recordFailure(address)
-            throw .unauthorized("missing API key: send it in the X-Ingate-Key header")
-        }
-        let id: Int64?
-        do {
-            id = try keys.keyID(for: key)
-        } catch {
-            throw .storage(error)
-        }
-        guard let id else {
-            authFailures.recordFailure(address)
-            throw .unauthorized("unknown or revoked API key")
-        }
-        return id
+        authFailures.recordFailure(address)
+        guard Self.presentedKey(head) != nil else { throw .unauthorized("missing API key: send it in the X-Ingate-Key header") }
+        throw .unauthorized("unknown or revoked API key")
     }
 
     /// `X-Ingate-Key: sk-ingate-…`, else `Authorization: Bearer sk-ingate-…`.
@@ -176,10 +180,15 @@ public struct ExportHandler: Sendable {
         return nil
     }
 
-    /// `/v1/traces` or `/v1/logs`, also under a prefix when a hosting stack mounts us below a path.
-    static func signal(for path: String) -> Signal? {
-        if path.hasSuffix(tracesPath) { return .traces }
-        if path.hasSuffix(logsPath) { return .logs }
-        return nil
+    /// `/v1/traces` or `/v1/logs`, exactly, under the configured prefix (a trailing slash on the
+    /// prefix is ignored).
+    static func signal(for path: String, prefix: String = "") -> Signal? {
+        var base = prefix
+        while base.hasSuffix("/") { base.removeLast() }
+        switch path {
+        case base + tracesPath: return .traces
+        case base + logsPath: return .logs
+        default: return nil
+        }
     }
 }

@@ -16,13 +16,17 @@ extension LogStore: KeySource {}
 public final class KeyRing: @unchecked Sendable {
     private let source: any KeySource
     private let refreshInterval: TimeInterval
+    /// How old the key list may grow while storage cannot be read. Past it every request fails
+    /// (503) rather than trusting a list in which a revoked key may still be active.
+    private let maxStaleness: TimeInterval
     private let lock = NSLock()
     private var keys: [ActiveKey] = []
     private var loadedAt: Date?
 
-    public init(source: any KeySource, refreshInterval: TimeInterval = 2) {
+    public init(source: any KeySource, refreshInterval: TimeInterval = 2, maxStaleness: TimeInterval = 10) {
         self.source = source
         self.refreshInterval = refreshInterval
+        self.maxStaleness = max(maxStaleness, refreshInterval)
     }
 
     /// The id of the active key equal to `key`, or nil. A key created a moment ago is found at
@@ -52,8 +56,9 @@ public final class KeyRing: @unchecked Sendable {
             keys = try source.activeKeys()
             loadedAt = Date()
         } catch {
-            // A busy database should not lock everybody out: keep the last known keys.
-            guard loadedAt != nil else { throw error }
+            // A briefly busy database should not lock everybody out: keep the last known keys,
+            // but only for a bounded time (fail closed).
+            guard let loadedAt, Date().timeIntervalSince(loadedAt) < maxStaleness else { throw error }
         }
         return keys
     }

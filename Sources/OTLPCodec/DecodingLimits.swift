@@ -6,7 +6,7 @@ public struct DecodingLimits: Sendable {
     /// Deepest nesting of JSON arrays and objects, and of protobuf messages (array and key-value
     /// list attribute values nest two levels each).
     public var maxNestingDepth: Int
-    /// Spans in one request, kept or not.
+    /// GenAI spans built from one request; skipped spans cost no memory and do not count.
     public var maxSpans: Int
     /// Attributes on one span (OpenTelemetry SDKs default to 128).
     public var maxAttributesPerSpan: Int
@@ -14,9 +14,14 @@ public struct DecodingLimits: Sendable {
     public var maxEventsPerSpan: Int
     /// Bytes of one string value or key of a kept span (a whole prompt is one string).
     public var maxStringBytes: Int
+    /// JSON values (objects, arrays, strings, numbers…) in one OTLP/JSON body, counted while
+    /// parsing: each costs tens of bytes as a tree, so this bounds a JSON request's memory.
+    public var maxJSONValues: Int
 
     public init(maxInflatedBytes: Int = 64 << 20, maxNestingDepth: Int = 100, maxSpans: Int = 100_000,
-                maxAttributesPerSpan: Int = 4_096, maxEventsPerSpan: Int = 4_096, maxStringBytes: Int = 16 << 20) {
+                maxAttributesPerSpan: Int = 4_096, maxEventsPerSpan: Int = 4_096, maxStringBytes: Int = 16 << 20,
+                maxJSONValues: Int = 2_000_000) {
+        self.maxJSONValues = maxJSONValues
         self.maxInflatedBytes = maxInflatedBytes
         self.maxNestingDepth = maxNestingDepth
         self.maxSpans = maxSpans
@@ -37,15 +42,14 @@ public enum DecodeError: Error, Equatable, Sendable {
 }
 
 extension DecodingLimits {
-    /// Checks the counts and sizes of a decoded export (kept spans in full; `skippedSpans` only
-    /// count toward the span limit).
-    func check(_ export: TraceExportRequest, skippedSpans: Int) throws(DecodeError) {
-        var spans = skippedSpans
+    /// Checks the counts and sizes of the spans kept from a decoded export.
+    func check(_ export: TraceExportRequest) throws(DecodeError) {
+        var spans = 0
         for resourceSpans in export.resourceSpans {
             try checkStrings(resourceSpans.resource.attributes, what: "resource attribute")
             for scopeSpans in resourceSpans.scopeSpans {
                 spans += scopeSpans.spans.count
-                guard spans <= maxSpans else { throw .limitExceeded("more than \(maxSpans) spans in one request") }
+                guard spans <= maxSpans else { throw .limitExceeded("more than \(maxSpans) GenAI spans in one request") }
                 for span in scopeSpans.spans {
                     guard span.attributes.count <= maxAttributesPerSpan else {
                         throw .limitExceeded("span \"\(span.name.prefix(80))\" has \(span.attributes.count) attributes; the limit is \(maxAttributesPerSpan)")

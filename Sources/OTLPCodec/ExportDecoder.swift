@@ -29,7 +29,7 @@ public struct ExportDecoder: Sendable {
     public func decodeTraces(_ body: [UInt8], format: WireFormat, coding: ContentCoding,
                              keeping filter: SpanKeyFilter?) throws(DecodeError) -> DecodedTraces {
         let decoded = try decodeUnchecked(body, format: format, coding: coding, keeping: filter)
-        try limits.check(decoded.export, skippedSpans: decoded.skippedSpans)
+        try limits.check(decoded.export)
         return decoded
     }
 
@@ -54,6 +54,7 @@ public struct ExportDecoder: Sendable {
         case .protobuf:
             var options = BinaryDecodingOptions()
             options.messageDepthLimit = limits.maxNestingDepth
+            try ProtobufShapeCheck.check(traces: plain, limits: limits)
             do {
                 guard let filter else {
                     return DecodedTraces(export: try TraceExportRequest(serializedBytes: plain, options: options), skippedSpans: 0)

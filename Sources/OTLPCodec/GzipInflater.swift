@@ -22,7 +22,7 @@ public enum GzipInflater {
         try input.withUnsafeBufferPointer { (inBuffer) throws(DecodeError) in
             stream.next_in = UnsafeMutablePointer(mutating: inBuffer.baseAddress)
             stream.avail_in = UInt32(inBuffer.count)
-            repeat {
+            while true {
                 let produced = chunk.withUnsafeMutableBufferPointer { outBuffer -> Int in
                     stream.next_out = outBuffer.baseAddress
                     stream.avail_out = UInt32(chunkSize)
@@ -42,7 +42,17 @@ public enum GzipInflater {
                 if status == Z_BUF_ERROR && produced == 0 {
                     throw .malformed("gzip: truncated stream after \(Int(stream.total_in)) compressed bytes")
                 }
-            } while status != Z_STREAM_END
+                guard status == Z_STREAM_END else { continue }
+                // RFC 1952 allows several members one after the other; anything else after the
+                // end of a member is not gzip, and a body we cannot read whole is refused.
+                let rest = Int(stream.avail_in)
+                if rest == 0 { break }
+                let offset = inBuffer.count - rest
+                guard rest >= 2, inBuffer[offset] == 0x1F, inBuffer[offset + 1] == 0x8B else {
+                    throw .malformed("gzip: \(rest) bytes after the end of the gzip stream at compressed byte \(offset)")
+                }
+                guard inflateReset(&stream) == Z_OK else { throw .malformed("gzip: cannot restart the inflater") }
+            }
         }
         return output
     }

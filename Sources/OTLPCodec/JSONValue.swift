@@ -15,9 +15,12 @@ public struct JSONParser {
     private var index = 0
     private var depth = 0
     private let maxDepth: Int
+    /// Values left before the document is refused: a tree costs far more memory than its text.
+    private var valuesLeft: Int
+    private let maxValues: Int
 
-    public static func parse(_ bytes: [UInt8], maxDepth: Int) throws(DecodeError) -> JSONValue {
-        var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
+    public static func parse(_ bytes: [UInt8], maxDepth: Int, maxValues: Int = .max) throws(DecodeError) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, maxDepth: maxDepth, maxValues: maxValues)
         parser.skipWhitespace()
         let value = try parser.parseValue()
         parser.skipWhitespace()
@@ -25,9 +28,11 @@ public struct JSONParser {
         return value
     }
 
-    private init(bytes: [UInt8], maxDepth: Int) {
+    private init(bytes: [UInt8], maxDepth: Int, maxValues: Int) {
         self.bytes = bytes
         self.maxDepth = maxDepth
+        self.maxValues = maxValues
+        self.valuesLeft = maxValues
     }
 
     private func failure(_ what: String) -> DecodeError {
@@ -45,6 +50,8 @@ public struct JSONParser {
 
     private mutating func parseValue() throws(DecodeError) -> JSONValue {
         guard index < bytes.count else { throw failure("unexpected end of input") }
+        valuesLeft -= 1
+        guard valuesLeft >= 0 else { throw .limitExceeded("the JSON document holds more than \(maxValues) values") }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()

@@ -6,7 +6,7 @@ import Foundation
 /// fields ignored. https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding
 public enum OTLPJSONDecoder {
     public static func decodeTraceExport(_ bytes: [UInt8], limits: DecodingLimits) throws(DecodeError) -> TraceExportRequest {
-        let document = try JSONParser.parse(bytes, maxDepth: limits.maxNestingDepth)
+        let document = try JSONParser.parse(bytes, maxDepth: limits.maxNestingDepth, maxValues: limits.maxJSONValues)
         var request = TraceExportRequest()
         let root = try JSONObject(document, path: "$")
         request.resourceSpans = try root.array("resourceSpans", "resource_spans").map(resourceSpans)
@@ -14,7 +14,7 @@ public enum OTLPJSONDecoder {
     }
 
     public static func decodeLogsExport(_ bytes: [UInt8], limits: DecodingLimits) throws(DecodeError) -> LogsExportRequest {
-        let document = try JSONParser.parse(bytes, maxDepth: limits.maxNestingDepth)
+        let document = try JSONParser.parse(bytes, maxDepth: limits.maxNestingDepth, maxValues: limits.maxJSONValues)
         var request = LogsExportRequest()
         let root = try JSONObject(document, path: "$")
         request.resourceLogs = try root.array("resourceLogs", "resource_logs").map(resourceLogs)
@@ -307,11 +307,34 @@ struct JSONObject {
 /// exponent (`1e3`, `5.0`), which proto3 JSON allows for integer fields.
 func parseInteger<T: FixedWidthInteger>(_ text: String, as type: T.Type) -> T? {
     if let number = T(text) { return number }
-    guard let number = Decimal(string: text), number == number.rounded() else { return nil }
+    // Foundation's Decimal reads a valid prefix ("12abc" as 12); only a whole JSON number may pass.
+    guard isJSONNumber(text), let number = Decimal(string: text), number == number.rounded() else { return nil }
     let integral = NSDecimalNumber(decimal: number)
     if integral.compare(NSDecimalNumber(string: String(T.max))) == .orderedDescending { return nil }
     if integral.compare(NSDecimalNumber(string: String(T.min))) == .orderedAscending { return nil }
     return T(integral.stringValue)
+}
+
+/// `-? int frac? exp?` of RFC 8259, the forms proto3 JSON allows for an integer (`1e3` included).
+private func isJSONNumber(_ text: String) -> Bool {
+    var bytes = text.utf8[...]
+    func digits() -> Int {
+        let count = bytes.prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }.count
+        bytes = bytes.dropFirst(count)
+        return count
+    }
+    if bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+    guard digits() > 0 else { return false }
+    if bytes.first == UInt8(ascii: ".") {
+        bytes = bytes.dropFirst()
+        guard digits() > 0 else { return false }
+    }
+    if let e = bytes.first, e | 0x20 == UInt8(ascii: "e") {
+        bytes = bytes.dropFirst()
+        if let sign = bytes.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+        guard digits() > 0 else { return false }
+    }
+    return bytes.isEmpty
 }
 
 private extension Decimal {

@@ -6,6 +6,8 @@ import GenAIMapping
 /// the same file wait up to the busy timeout.
 public final class LogStore: @unchecked Sendable {
     public let path: String
+    /// Bytes the WAL file is truncated to after a checkpoint.
+    static let walSizeLimit = 64 << 20
     private let lock = NSLock()
     private let connection: SQLiteConnection
     private let insertLog: SQLiteStatement
@@ -35,6 +37,9 @@ public final class LogStore: @unchecked Sendable {
             try connection.execute("PRAGMA journal_mode = WAL")
             // FULL: a commit is on disk (WAL fsynced) before we answer 200.
             try connection.execute("PRAGMA synchronous = FULL")
+            // After a checkpoint the WAL is truncated to this, so one big transaction does not
+            // leave a file of its size behind.
+            try connection.execute("PRAGMA journal_size_limit = \(Self.walSizeLimit)")
             try Self.migrate(connection)
             insertLog = try connection.prepare("""
                 INSERT OR IGNORE INTO llm_logs (

@@ -52,8 +52,11 @@ final class SQLiteConnection {
         switch rc & 0xFF {
         case SQLITE_BUSY, SQLITE_LOCKED:
             return .busy
-        case SQLITE_FULL, SQLITE_IOERR, SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_NOMEM, SQLITE_PROTOCOL, SQLITE_CORRUPT, SQLITE_NOTADB:
+        case SQLITE_FULL, SQLITE_IOERR, SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_NOMEM, SQLITE_PROTOCOL:
             return .unavailable(message)
+        case SQLITE_CORRUPT, SQLITE_NOTADB:
+            // Retrying cannot help: an operator must restore or replace the file.
+            return .corrupt(message)
         default:
             return .failed(message)
         }
@@ -73,8 +76,18 @@ final class SQLiteStatement {
     deinit { sqlite3_finalize(statement) }
 
     func bind(_ index: Int32, _ value: String?) {
-        if let value {
-            sqlite3_bind_text(statement, index, value, -1, ingate_sqlite_transient())
+        if var value {
+            // The byte count, never -1: a NUL inside the text must not cut it short.
+            value.withUTF8 { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { chars in
+                    // A nil pointer would bind NULL; an empty string is text of length 0.
+                    guard let base = chars.baseAddress, !chars.isEmpty else {
+                        _ = sqlite3_bind_text(statement, index, "", 0, ingate_sqlite_transient())
+                        return
+                    }
+                    _ = sqlite3_bind_text(statement, index, base, Int32(chars.count), ingate_sqlite_transient())
+                }
+            }
         } else {
             sqlite3_bind_null(statement, index)
         }
@@ -119,6 +132,7 @@ final class SQLiteStatement {
 
     func string(_ column: Int32) -> String? {
         guard let text = sqlite3_column_text(statement, column) else { return nil }
-        return String(cString: text)
+        let count = Int(sqlite3_column_bytes(statement, column))
+        return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
     }
 }

@@ -7,6 +7,8 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
     case busy
     /// The disk is full, read-only or failing.
     case unavailable(String)
+    /// The database file is damaged or is not a database: permanent until an operator acts.
+    case corrupt(String)
     /// Anything else SQLite reported.
     case failed(String)
     /// A key id that does not exist.
@@ -15,7 +17,7 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
     public var isRetryable: Bool {
         switch self {
         case .busy, .unavailable: true
-        case .cannotOpen, .failed, .noSuchKey: false
+        case .cannotOpen, .corrupt, .failed, .noSuchKey: false
         }
     }
 
@@ -24,6 +26,7 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
         case .cannotOpen(let path, let reason): "cannot open database \(path): \(reason)"
         case .busy: "database is busy"
         case .unavailable(let reason): "storage unavailable: \(reason)"
+        case .corrupt(let reason): "the database is corrupt or not a database (\(reason)); restore it from a backup, this will not pass on retry"
         case .failed(let reason): "storage error: \(reason)"
         case .noSuchKey(let id): "no API key with id \(id)"
         }

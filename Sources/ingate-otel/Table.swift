@@ -1,7 +1,16 @@
-/// A plain text table with columns padded to their widest cell.
+import SafeText
+
+/// A plain text table with columns padded to their widest cell. Cells hold client text (models,
+/// services, prompts), so each is escaped: a newline or an escape sequence in a model name
+/// shows as `\n` or `\u{1B}`, never as a forged row or a terminal command.
 struct Table {
     var header: [String]
     var rows: [[String]]
+
+    init(header: [String], rows: [[String]]) {
+        self.header = header
+        self.rows = rows.map { $0.map(SafeText.escaped) }
+    }
 
     func render() -> String {
         let all = [header] + rows

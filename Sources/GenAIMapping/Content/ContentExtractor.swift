@@ -127,8 +127,13 @@ enum ContentExtractor {
 /// (its wrapper segments `message`, `message_content`, `tool_call` are dropped).
 enum IndexedAttributes {
     private static let wrapperSegments: Set<Substring> = ["message", "message_content", "tool_call"]
+    /// `build` recurses once per path segment; real message keys have fewer than ten, and a key
+    /// of thousands of segments must not exhaust a worker's stack. Deeper keys stay in `attributes`.
+    static let maxSegments = 32
 
     static func unflatten(_ entries: [(key: Substring, value: AnyValue)]) -> JSONValue? {
+        // Count dots before splitting, so a hostile key costs no array of 100 000 substrings.
+        guard entries.allSatisfy({ $0.key.utf8.lazy.filter { $0 == UInt8(ascii: ".") }.count < maxSegments }) else { return nil }
         let paths = entries.map { entry in
             (path: entry.key.split(separator: ".").filter { !wrapperSegments.contains($0) },
              value: leaf(entry.value))

@@ -1,0 +1,165 @@
+import Foundation
+import OTLPCodec
+import Testing
+@testable import Ingest
+@testable import Storage
+import TestSupport
+
+/// The inputs of the abuse review (issue 15), each answered correctly without harm to the worker.
+@Suite struct AbuseTests {
+    @Test func aKeyOfAHundredThousandDottedSegmentsIsStoredWithoutOverflowingTheStack() throws {
+        let fixture = try HandlerFixture()
+        var span = OTLP.chatSpan()
+        let key = "gen_ai.prompt.0" + String(repeating: ".a", count: 100_000)
+        span.attributes += OTLP.attributes([key: OTLP.string("x")])
+        let body = gzip(OTLP.export(spans: [span]).protobufBytes())
+        #expect(body.count < 2_000)
+        let response = fixture.send(encoding: "gzip", body: body)
+        #expect(response.status == 200)
+        #expect(fixture.storedCount == 1)
+    }
+
+    @Test func twoHundredThousandSkippedSpansAreNotRefused() throws {
+        let fixture = try HandlerFixture()
+        let spans = (0..<200_000).map { number -> Span in
+            var span = OTLP.httpSpan(number: UInt8(truncatingIfNeeded: number))
+            span.spanID = Data(withUnsafeBytes(of: UInt64(number + 1).bigEndian, Array.init))
+            return span
+        } + [OTLP.chatSpan()]
+        let plain = OTLP.export(spans: spans).protobufBytes()
+        #expect(plain.count > 4 << 20)   // over the body limit as sent, so gzip it as an exporter would
+        let response = fixture.send(encoding: "gzip", body: gzip(plain))
+        #expect(response.status == 200)
+        #expect(response.outcome.dropped == 200_000)
+        #expect(fixture.storedCount == 1)
+    }
+
+    @Test func bytesAfterTheGzipStreamAre400ButConcatenatedMembersAreRead() throws {
+        let fixture = try HandlerFixture()
+        let one = gzip(OTLP.export(spans: [OTLP.chatSpan(number: 1)]).protobufBytes())
+        let garbage = fixture.send(encoding: "gzip", body: one + Array("trailing".utf8))
+        #expect(garbage.status == 400)
+        #expect(try RPCStatus(serializedBytes: garbage.body).message.contains("after the end of the gzip stream"))
+        #expect(fixture.storedCount == 0)
+
+        // Two members whose protobuf halves concatenate into one export of two spans.
+        let first = OTLP.export(spans: [OTLP.chatSpan(number: 1)]).protobufBytes()
+        let second = OTLP.export(spans: [OTLP.chatSpan(number: 2)]).protobufBytes()
+        let members = fixture.send(encoding: "gzip", body: gzip(first) + gzip(second))
+        #expect(members.status == 200)
+        #expect(fixture.storedCount == 2)
+    }
+
+    @Test(arguments: ["\"12abc\"", "\"1 2\"", "\"0x10\"", "\"\"", "1.5", "\"9223372036854775808\""])
+    func anIntValueThatIsNotAnIntegerIs400NamingTheField(value: String) throws {
+        let fixture = try HandlerFixture()
+        let json = #"""
+            {"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c",
+             "spanId":"eee19b7ec3c1b101","name":"chat","attributes":[
+               {"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o"}},
+               {"key":"gen_ai.usage.input_tokens","value":{"intValue":\#(value)}}]}]}]}]}
+            """#
+        let response = fixture.send(contentType: "application/json", body: Array(json.utf8))
+        #expect(response.status == 400)
+        #expect(String(decoding: response.body, as: UTF8.self).contains("intValue"))
+        #expect(fixture.storedCount == 0)
+    }
+
+    @Test func textWithANulIsStoredWhole() throws {
+        let fixture = try HandlerFixture()
+        var span = OTLP.chatSpan()
+        span.attributes += OTLP.attributes(["gen_ai.prompt": OTLP.string("visible\u{0}hidden")])
+        #expect(fixture.send(body: OTLP.export(spans: [span]).protobufBytes()).status == 200)
+        let stored = try fixture.store.recentLogs(limit: 1)[0].record
+        #expect(stored.prompt == "visible\u{0}hidden")
+        #expect(stored.attributesJSON.contains("visible\\u0000hidden"))
+    }
+
+    @Test func manyJSONValuesAre413WhileParsing() throws {
+        let fixture = try HandlerFixture()
+        var configuration = IngestConfiguration()
+        configuration.decoding.maxJSONValues = 1_000
+        let handler = ExportHandler(configuration: configuration, keys: KeyRing(source: fixture.store), sink: fixture.store)
+        let attributes = (0..<600).map { #"{"key":"k\#($0)","value":{"intValue":1}}"# }.joined(separator: ",")
+        let json = #"{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"x","attributes":[\#(attributes)]}]}]}]}"#
+        let head = RequestHead(method: "POST", path: "/v1/traces", contentType: "application/json",
+                               contentLength: json.utf8.count, ingateKey: fixture.key)
+        let response = handler.respond(to: head) { _ in Array(json.utf8) }
+        #expect(response.status == 413)
+        #expect(String(decoding: response.body, as: UTF8.self).contains("more than 1000 values"))
+    }
+
+    @Test(arguments: ["/v1/anything/at/all/v1/traces", "/x/v1/traces", "/v1/traces/", "/v1/tracesx"])
+    func onlyTheExactPathIsAnEndpoint(path: String) throws {
+        let fixture = try HandlerFixture()
+        #expect(fixture.send(path: path, body: export.protobufBytes()).status == 404)
+        #expect(fixture.storedCount == 0)
+    }
+
+    @Test func aConfiguredPrefixIsTheOnlyOneAccepted() throws {
+        let fixture = try HandlerFixture()
+        let handler = ExportHandler(configuration: IngestConfiguration(pathPrefix: "/otel/"),
+                                    keys: KeyRing(source: fixture.store), sink: fixture.store)
+        let body = export.protobufBytes()
+        func status(_ path: String) -> Int {
+            let head = RequestHead(method: "POST", path: path, contentType: "application/x-protobuf",
+                                   contentLength: body.count, ingateKey: fixture.key)
+            return handler.respond(to: head) { _ in body }.status
+        }
+        #expect(status("/otel/v1/traces") == 200)
+        #expect(status("/v1/traces") == 404)
+        #expect(status("/other/v1/traces") == 404)
+    }
+}
+
+@Suite struct AuthFailureLimiterTests {
+    @Test func ipv6AddressesAreCountedByTheirSlash64() {
+        let limiter = AuthFailureLimiter(maxFailures: 2, window: 60)
+        let now = Date(timeIntervalSince1970: 1_000)
+        limiter.recordFailure("2001:db8:1:2::1", now: now)
+        limiter.recordFailure("2001:db8:1:2:ffff::9", now: now)
+        #expect(limiter.retryAfter("2001:db8:1:2:aaaa::1", now: now) != nil)
+        #expect(limiter.retryAfter("2001:db8:1:3::1", now: now) == nil)
+        #expect(AuthFailureLimiter.network(of: "203.0.113.9") == "203.0.113.9")
+    }
+
+    @Test func aFullTableEvictsTheOldestInsteadOfForgettingEveryone() {
+        let limiter = AuthFailureLimiter(maxFailures: 1, window: 60, maxAddresses: 100)
+        let start = Date(timeIntervalSince1970: 1_000)
+        // The attacker to keep limited fails last, after 99 others filled the table.
+        for index in 0..<99 { limiter.recordFailure("10.0.0.\(index)", now: start) }
+        limiter.recordFailure("198.51.100.7", now: start.addingTimeInterval(5))
+        for index in 0..<50 { limiter.recordFailure("10.1.0.\(index)", now: start.addingTimeInterval(10)) }
+        #expect(limiter.trackedNetworks <= 100)
+        #expect(limiter.retryAfter("198.51.100.7", now: start.addingTimeInterval(11)) != nil)
+    }
+}
+
+/// A key source whose reads start failing on demand.
+final class FlakyKeySource: KeySource, @unchecked Sendable {
+    let keys: [ActiveKey]
+    var failing = false
+    init(keys: [ActiveKey]) { self.keys = keys }
+    func activeKeys() throws(StorageError) -> [ActiveKey] {
+        if failing { throw .busy }
+        return keys
+    }
+    func activeKeyID(hash: [UInt8]) throws(StorageError) -> Int64? {
+        if failing { throw .busy }
+        return keys.first { $0.hash == hash }?.id
+    }
+}
+
+@Suite struct KeyRingTests {
+    @Test func aStaleKeyListFailsClosedWhenStorageCannotBeRead() throws {
+        let key = "sk-ingate-0123456789abcdef0123"
+        let source = FlakyKeySource(keys: [ActiveKey(id: 7, hash: APIKeyFormat.sha256(key))])
+        let ring = KeyRing(source: source, refreshInterval: 0.05, maxStaleness: 0.3)
+        #expect(try ring.keyID(for: key) == 7)
+        source.failing = true
+        Thread.sleep(forTimeInterval: 0.1)
+        #expect(try ring.keyID(for: key) == 7)   // briefly unreadable: the last list still holds
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(throws: StorageError.busy) { try ring.keyID(for: key) }
+    }
+}
