@@ -13,11 +13,15 @@ public struct IngestConfiguration: Sendable {
     /// A path the web server mounts us under (`/otel` for `/otel/v1/traces`); empty: the paths
     /// must be exactly `/v1/traces` and `/v1/logs`.
     public var pathPrefix: String
+    /// Bytes of text one request may write to the database, counted as stored (JSON escapes
+    /// included): a small compressed body must not write hundreds of megabytes.
+    public var maxStoredBytesPerRequest: Int
 
     public init(maxBodyBytes: Int = 4 << 20, decoding: DecodingLimits = DecodingLimits(), authFailuresPerMinute: Int = 20,
                 pathPrefix: String = "") {
         self.maxBodyBytes = maxBodyBytes
         self.pathPrefix = pathPrefix
+        self.maxStoredBytesPerRequest = 64 << 20
         self.decoding = decoding
         self.authFailuresPerMinute = authFailuresPerMinute
     }
@@ -99,6 +103,10 @@ public struct ExportHandler: Sendable {
             outcome.kept = mapped.records.count
             outcome.dropped = mapped.droppedSpans
             outcome.rejected = mapped.rejectedSpans
+            let writing = Self.storedBytes(mapped.records)
+            guard writing <= configuration.maxStoredBytesPerRequest else {
+                throw .payloadTooLarge("this export would store \(writing) bytes; one request may store \(configuration.maxStoredBytesPerRequest)")
+            }
             outcome.stored = try storing { () throws(StorageError) in
                 try sink.insert(mapped.records, apiKeyID: apiKeyID, receivedAt: receivedAt)
             }
@@ -114,6 +122,10 @@ public struct ExportHandler: Sendable {
             outcome.kept = mapped.events.count
             outcome.dropped = mapped.droppedRecords
             outcome.rejected = mapped.rejectedRecords
+            let writing = mapped.events.reduce(0) { $0 + $1.messagesJSON.utf8.count }
+            guard writing <= configuration.maxStoredBytesPerRequest else {
+                throw .payloadTooLarge("this export would store \(writing) bytes; one request may store \(configuration.maxStoredBytesPerRequest)")
+            }
             outcome.stored = try storing { () throws(StorageError) in
                 try sink.insertEvents(mapped.events, apiKeyID: apiKeyID, receivedAt: receivedAt)
             }
@@ -124,6 +136,21 @@ public struct ExportHandler: Sendable {
             }
             return response.encoded(as: format)
         }
+    }
+
+    /// The text a request's rows put on disk: each row's own columns, each distinct resource once.
+    static func storedBytes(_ records: [LLMLogRecord]) -> Int {
+        var total = 0
+        var resources = Set<String>()
+        for record in records {
+            for text in [record.prompt, record.completion, record.statusMessage, record.finishReasons, record.errorType,
+                         record.serviceName, record.scopeName, record.model, record.responseModel, record.provider] {
+                total += text?.utf8.count ?? 0
+            }
+            total += record.spanName.utf8.count + record.attributesJSON.utf8.count
+            if resources.insert(record.resourceJSON).inserted { total += record.resourceJSON.utf8.count }
+        }
+        return total
     }
 
     private func decoding<T>(_ body: () throws(DecodeError) -> T) throws(IngestError) -> T {

@@ -11,6 +11,8 @@ public final class LogStore: @unchecked Sendable {
     private let lock = NSLock()
     private let connection: SQLiteConnection
     private let insertLog: SQLiteStatement
+    private let insertResource: SQLiteStatement
+    private let selectResource: SQLiteStatement
     private let events: ContentEvents
     private var groupCommit: GroupCommit!
     /// Transactions committed by `insert` since the store was opened (guarded by `lock`).
@@ -47,9 +49,11 @@ public final class LogStore: @unchecked Sendable {
                     span_name, operation, provider, model, prompt, completion, input_tokens,
                     output_tokens, latency_ms, start_time_unix_nano, end_time_unix_nano,
                     status_code, status_message, attributes, response_model, cache_read_tokens,
-                    reasoning_tokens, finish_reasons, error_type, scope_name, resource
+                    reasoning_tokens, finish_reasons, error_type, scope_name, resource_id
                 ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            insertResource = try connection.prepare("INSERT OR IGNORE INTO resources (sha256, json) VALUES (?, ?)")
+            selectResource = try connection.prepare("SELECT id FROM resources WHERE sha256 = ?")
             events = try ContentEvents(connection)
         } catch {
             throw Self.openingError(error, path: path)
@@ -125,8 +129,17 @@ public final class LogStore: @unchecked Sendable {
     private func write(_ records: [LLMLogRecord], apiKeyID: Int64, receivedAt: Int64) throws(StorageError) -> Int {
         var inserted = 0
         let contentMayWait = try events.anyStored(apiKeyID: apiKeyID)
+        // The spans of one resource share its row; usually one resource per request.
+        var resourceIDs: [String: Int64] = [:]
         for record in records {
-            try bind(record, apiKeyID: apiKeyID, receivedAt: receivedAt)
+            let resourceID: Int64
+            if let known = resourceIDs[record.resourceJSON] {
+                resourceID = known
+            } else {
+                resourceID = try storeResource(record.resourceJSON)
+                resourceIDs[record.resourceJSON] = resourceID
+            }
+            try bind(record, apiKeyID: apiKeyID, receivedAt: receivedAt, resourceID: resourceID)
             try insertLog.run()
             guard connection.changes > 0 else { continue }
             inserted += 1
@@ -142,7 +155,21 @@ public final class LogStore: @unchecked Sendable {
         try events.insert(contentEvents, apiKeyID: apiKeyID, receivedAt: receivedAt)
     }
 
-    private func bind(_ record: LLMLogRecord, apiKeyID: Int64, receivedAt: Int64) throws(StorageError) {
+    /// The id of the stored resource with this JSON, inserted if new (content-addressed by SHA-256).
+    private func storeResource(_ json: String) throws(StorageError) -> Int64 {
+        let digest = APIKeyFormat.sha256Hex(json)
+        insertResource.bind(1, digest)
+        insertResource.bind(2, json)
+        try insertResource.run()
+        selectResource.bind(1, digest)
+        defer { selectResource.reset() }
+        guard try selectResource.step(), let id = selectResource.int64(0) else {
+            throw .failed("resource row missing after insert")
+        }
+        return id
+    }
+
+    private func bind(_ record: LLMLogRecord, apiKeyID: Int64, receivedAt: Int64, resourceID: Int64) throws(StorageError) {
         let s = insertLog
         s.bind(1, apiKeyID)
         s.bind(2, receivedAt)
@@ -170,19 +197,19 @@ public final class LogStore: @unchecked Sendable {
         s.bind(24, record.finishReasons)
         s.bind(25, record.errorType)
         s.bind(26, record.scopeName)
-        s.bind(27, record.resourceJSON)
+        s.bind(27, resourceID)
     }
 
     /// The newest stored logs, newest first.
     public func recentLogs(limit: Int) throws(StorageError) -> [StoredLog] {
         try locked { () throws(StorageError) -> [StoredLog] in
             let query = try connection.prepare("""
-                SELECT id, api_key_id, received_at, trace_id, span_id, parent_span_id, service_name,
-                       span_name, operation, provider, model, prompt, completion, input_tokens,
-                       output_tokens, latency_ms, start_time_unix_nano, end_time_unix_nano,
-                       status_code, status_message, attributes, response_model, cache_read_tokens,
-                       reasoning_tokens, finish_reasons, error_type, scope_name, resource
-                FROM llm_logs ORDER BY id DESC LIMIT ?
+                SELECT l.id, l.api_key_id, l.received_at, l.trace_id, l.span_id, l.parent_span_id, l.service_name,
+                       l.span_name, l.operation, l.provider, l.model, l.prompt, l.completion, l.input_tokens,
+                       l.output_tokens, l.latency_ms, l.start_time_unix_nano, l.end_time_unix_nano,
+                       l.status_code, l.status_message, l.attributes, l.response_model, l.cache_read_tokens,
+                       l.reasoning_tokens, l.finish_reasons, l.error_type, l.scope_name, COALESCE(r.json, l.resource)
+                FROM llm_logs l LEFT JOIN resources r ON r.id = l.resource_id ORDER BY l.id DESC LIMIT ?
                 """)
             query.bind(1, Int64(limit))
             var logs: [StoredLog] = []

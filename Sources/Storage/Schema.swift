@@ -68,5 +68,15 @@ enum Schema {
         CREATE INDEX genai_events_received ON genai_events (received_at);
         ALTER TABLE llm_logs ADD COLUMN content_from_events INTEGER NOT NULL DEFAULT 0;
         """,
+        // 4: a resource is stored once and shared by the rows of its spans (one export of 50
+        // spans with a 1 MiB resource wrote it 50 times). Rows before this keep `resource` inline.
+        """
+        CREATE TABLE resources (
+            id INTEGER PRIMARY KEY,
+            sha256 TEXT NOT NULL UNIQUE,
+            json TEXT NOT NULL
+        );
+        ALTER TABLE llm_logs ADD COLUMN resource_id INTEGER REFERENCES resources(id);
+        """,
     ]
 }

@@ -163,3 +163,47 @@ final class FlakyKeySource: KeySource, @unchecked Sendable {
         #expect(throws: StorageError.busy) { try ring.keyID(for: key) }
     }
 }
+
+@Suite struct AmplificationTests {
+    /// 50 GenAI spans under a resource of 1 MiB of control bytes: about 1.7 KB gzipped.
+    func controlByteExport(spans: Int = 50) -> [UInt8] {
+        var export = OTLP.export(spans: (1...spans).map { OTLP.chatSpan(number: UInt8($0)) })
+        export.resourceSpans[0].resource.attributes += OTLP.attributes(["junk": OTLP.string(String(repeating: "\u{1}", count: 1 << 20))])
+        return gzip(export.protobufBytes())
+    }
+
+    @Test func aResourceIsStoredOnceNotOncePerRow() throws {
+        let fixture = try HandlerFixture()
+        let body = controlByteExport()
+        #expect(body.count < 4_000)
+        #expect(fixture.send(encoding: "gzip", body: body).status == 200)
+        #expect(fixture.storedCount == 50)
+        let (resources, rowBytes) = try fixture.store.withConnection { db throws(StorageError) -> (Int64?, Int64?) in
+            let count = try db.prepare("SELECT count(*) FROM resources")
+            _ = try count.step()
+            let bytes = try db.prepare("SELECT sum(length(attributes) + coalesce(length(resource), 0)) FROM llm_logs")
+            _ = try bytes.step()
+            return (count.int64(0), bytes.int64(0))
+        }
+        #expect(resources == 1)
+        #expect((rowBytes ?? .max) < 1 << 20)   // 50 rows, and no copy of the 6 MiB resource JSON among them
+        let size = (try FileManager.default.attributesOfItem(atPath: fixture.folder + "/ingate.db-wal")[.size] as? NSNumber)?.intValue ?? 0
+        #expect(size < 16 << 20, "WAL is \(size) bytes")
+        // Read back whole, as `logs --json` shows it.
+        #expect(try fixture.store.recentLogs(limit: 1)[0].record.resourceJSON.contains("junk"))
+    }
+
+    @Test func aRequestThatWouldStoreTooMuchIs413AndStoresNothing() throws {
+        let fixture = try HandlerFixture()
+        var configuration = IngestConfiguration()
+        configuration.maxStoredBytesPerRequest = 4 << 20   // the 1 MiB of controls escapes to 6 MiB
+        let handler = ExportHandler(configuration: configuration, keys: KeyRing(source: fixture.store), sink: fixture.store)
+        let body = controlByteExport(spans: 1)
+        let head = RequestHead(method: "POST", path: "/v1/traces", contentType: "application/x-protobuf", contentEncoding: "gzip",
+                               contentLength: body.count, ingateKey: fixture.key)
+        let response = handler.respond(to: head) { _ in body }
+        #expect(response.status == 413)
+        #expect(try RPCStatus(serializedBytes: response.body).message.contains("one request may store"))
+        #expect(fixture.storedCount == 0)
+    }
+}
