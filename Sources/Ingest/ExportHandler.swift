@@ -16,12 +16,15 @@ public struct IngestConfiguration: Sendable {
     /// Bytes of text one request may write to the database, counted as stored (JSON escapes
     /// included): a small compressed body must not write hundreds of megabytes.
     public var maxStoredBytesPerRequest: Int
+    /// Bytes all requests in flight in one process may hold (see `MemoryBudget`).
+    public var memoryBudgetBytes: Int
 
     public init(maxBodyBytes: Int = 4 << 20, decoding: DecodingLimits = DecodingLimits(), authFailuresPerMinute: Int = 20,
                 pathPrefix: String = "") {
         self.maxBodyBytes = maxBodyBytes
         self.pathPrefix = pathPrefix
         self.maxStoredBytesPerRequest = 64 << 20
+        self.memoryBudgetBytes = 384 << 20
         self.decoding = decoding
         self.authFailuresPerMinute = authFailuresPerMinute
     }
@@ -45,6 +48,7 @@ public struct ExportHandler: Sendable {
     private let sink: any LogSink
     private let decoder: ExportDecoder
     private let authFailures: AuthFailureLimiter
+    private let memory: MemoryBudget
 
     public init(configuration: IngestConfiguration, keys: KeyRing, sink: any LogSink) {
         self.configuration = configuration
@@ -52,6 +56,16 @@ public struct ExportHandler: Sendable {
         self.sink = sink
         self.decoder = ExportDecoder(limits: configuration.decoding)
         self.authFailures = AuthFailureLimiter(maxFailures: configuration.authFailuresPerMinute, window: 60)
+        self.memory = MemoryBudget(capacity: configuration.memoryBudgetBytes)
+    }
+
+    /// Peak bytes per inflated byte while decoding and mapping, measured on worst-case exports
+    /// (one huge string: the inflated body, the decoded string, its column and its JSON copy).
+    static func decodingCost(_ format: WireFormat) -> Int {
+        switch format {
+        case .protobuf: 5
+        case .json: 8
+        }
     }
 
     public func respond(to head: RequestHead, readBody: BodyReader) -> HTTPResponse {
@@ -83,6 +97,8 @@ public struct ExportHandler: Sendable {
         if let declared = head.contentLength, declared > limit {
             throw .payloadTooLarge("request body of \(declared) bytes is over the \(limit)-byte limit")
         }
+        let reservation = MemoryReservation(memory)
+        try reservation.grow(by: head.contentLength ?? limit)
         let body: [UInt8]
         do {
             body = try readBody(limit)
@@ -93,11 +109,23 @@ public struct ExportHandler: Sendable {
         }
         outcome.bodyBytes = body.count
 
+        // Inflated before decoding, so that its size is reserved before anything is built from it.
+        let cost = Self.decodingCost(format)
+        let plain: [UInt8]
+        do {
+            plain = try decoder.inflate(body, coding: coding) { chunk in reservation.tryGrow(by: chunk * cost) }
+        } catch .budgetExhausted {
+            throw reservation.refusal
+        } catch {
+            throw Self.ingestError(error)
+        }
+        if coding == .identity { try reservation.grow(by: plain.count * (cost - 1)) }
+
         let receivedAt = Int64(Date().timeIntervalSince1970 * 1000)
         switch signal {
         case .traces:
             let decoded = try decoding { () throws(DecodeError) in
-                try decoder.decodeTraces(body, format: format, coding: coding, keeping: SpanMapper.genAIKeyFilter)
+                try decoder.decodeTraces(plain, format: format, coding: .identity, keeping: SpanMapper.genAIKeyFilter)
             }
             let mapped = SpanMapper.map(decoded.export, skippedSpans: decoded.skippedSpans)
             outcome.kept = mapped.records.count
@@ -117,7 +145,7 @@ public struct ExportHandler: Sendable {
             }
             return response.encoded(as: format)
         case .logs:
-            let export = try decoding { () throws(DecodeError) in try decoder.decodeLogs(body, format: format, coding: coding) }
+            let export = try decoding { () throws(DecodeError) in try decoder.decodeLogs(plain, format: format, coding: .identity) }
             let mapped = EventMapper.map(export)
             outcome.kept = mapped.events.count
             outcome.dropped = mapped.droppedRecords
@@ -157,11 +185,16 @@ public struct ExportHandler: Sendable {
         do {
             return try body()
         } catch {
-            switch error {
-            case .inflatedTooLarge(let limit): throw .payloadTooLarge("inflated request body is over the \(limit)-byte limit")
-            case .malformed(let why): throw .badRequest(why)
-            case .limitExceeded(let why): throw .payloadTooLarge(why)
-            }
+            throw Self.ingestError(error)
+        }
+    }
+
+    private static func ingestError(_ error: DecodeError) -> IngestError {
+        switch error {
+        case .inflatedTooLarge(let limit): .payloadTooLarge("inflated request body is over the \(limit)-byte limit")
+        case .malformed(let why): .badRequest(why)
+        case .limitExceeded(let why): .payloadTooLarge(why)
+        case .budgetExhausted: MemoryReservation.exhausted
         }
     }
 

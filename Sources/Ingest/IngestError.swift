@@ -12,6 +12,8 @@ public enum IngestError: Error, Equatable {
     case payloadTooLarge(String)
     case badRequest(String)
     case storage(StorageError)
+    /// The process's memory budget for requests in flight is spent (`MemoryBudget`).
+    case overloaded(String)
     case internalError(String)
 }
 
@@ -31,6 +33,7 @@ enum ErrorResponse {
         case .badRequest(let why): (400, 3, why)
         case .storage(let storage) where storage.isRetryable: (503, 14, "\(storage.description); retry later")
         case .storage(let storage): (500, 13, storage.description)
+        case .overloaded(let why): (503, 14, why)
         case .internalError(let why): (500, 13, why)
         }
         var headers: [(name: String, value: String)] = [("Content-Type", format.contentType)]

@@ -39,6 +39,8 @@ public enum DecodeError: Error, Equatable, Sendable {
     case inflatedTooLarge(limit: Int)
     /// A count or size limit of `DecodingLimits` was crossed; the text names it.
     case limitExceeded(String)
+    /// The caller's memory budget refused more inflated bytes: try again later.
+    case budgetExhausted
 }
 
 extension DecodingLimits {

@@ -119,13 +119,14 @@ public struct ExportDecoder: Sendable {
     }
 
     /// The body after undoing its content coding, never larger than the inflated-size limit.
-    public func inflate(_ body: [UInt8], coding: ContentCoding) throws(DecodeError) -> [UInt8] {
+    /// `admit` is asked for each chunk a compressed body inflates to (see `GzipInflater`).
+    public func inflate(_ body: [UInt8], coding: ContentCoding, admit: ((Int) -> Bool)? = nil) throws(DecodeError) -> [UInt8] {
         switch coding {
         case .identity:
             guard body.count <= limits.maxInflatedBytes else { throw .inflatedTooLarge(limit: limits.maxInflatedBytes) }
             return body
         case .gzip:
-            return try GzipInflater.inflate(body, limit: limits.maxInflatedBytes)
+            return try GzipInflater.inflate(body, limit: limits.maxInflatedBytes, admit: admit)
         }
     }
 

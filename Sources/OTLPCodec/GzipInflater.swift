@@ -3,7 +3,9 @@ import CZlib
 /// Inflates a gzip body with zlib, refusing to grow past a limit so that a compressed bomb costs
 /// at most `limit` bytes of memory.
 public enum GzipInflater {
-    public static func inflate(_ input: [UInt8], limit: Int) throws(DecodeError) -> [UInt8] {
+    /// `admit` is asked before each chunk of output is kept, with the chunk's size; false stops
+    /// the inflation with `budgetExhausted` (the caller's memory budget is spent).
+    public static func inflate(_ input: [UInt8], limit: Int, admit: ((Int) -> Bool)? = nil) throws(DecodeError) -> [UInt8] {
         var stream = z_stream()
         // 15 + 16: a gzip wrapper (not raw deflate, not zlib), the largest window.
         guard ingate_inflate_init2(&stream, 15 + 16) == Z_OK else {
@@ -38,6 +40,7 @@ public enum GzipInflater {
                 if output.count + produced > limit {
                     throw .inflatedTooLarge(limit: limit)
                 }
+                if let admit, produced > 0, !admit(produced) { throw .budgetExhausted }
                 output.append(contentsOf: chunk[0..<produced])
                 if status == Z_BUF_ERROR && produced == 0 {
                     throw .malformed("gzip: truncated stream after \(Int(stream.total_in)) compressed bytes")

@@ -29,6 +29,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds that content arriving as logs waits for its span before it is dropped.")
     var eventRetention: Int = 3_600
 
+    @Option(help: "MiB of memory the requests in flight in this process may hold at once; past it, 503 with Retry-After.")
+    var memoryBudgetMb: Int = IngestConfiguration().memoryBudgetBytes >> 20
+
     @Option(help: "A path the web server mounts the endpoints under, e.g. /otel for /otel/v1/traces (default: none).")
     var pathPrefix: String = ""
 
@@ -63,6 +66,7 @@ struct Serve: ParsableCommand {
         var configuration = IngestConfiguration()
         configuration.decoding.maxInflatedBytes = maxInflatedBytes
         configuration.pathPrefix = pathPrefix
+        configuration.memoryBudgetBytes = memoryBudgetMb << 20
         let handler: any RequestHandler = discardBodies
             ? DiscardHandler()   // benchmark ceiling: answers 200 without decoding or storing
             : ExportHandler(configuration: configuration, keys: KeyRing(source: store), sink: store)

@@ -207,3 +207,50 @@ final class FlakyKeySource: KeySource, @unchecked Sendable {
         #expect(fixture.storedCount == 0)
     }
 }
+
+@Suite struct MemoryBudgetTests {
+    @Test func aRequestThatFindsTheBudgetSpentGets503WithRetryAfterAndOneThatCouldNeverFitGets413() throws {
+        let fixture = try HandlerFixture()
+        var configuration = IngestConfiguration()
+        configuration.memoryBudgetBytes = 100_000
+        let handler = ExportHandler(configuration: configuration, keys: KeyRing(source: fixture.store), sink: fixture.store)
+        let body = OTLP.export(spans: [OTLP.chatSpan()]).protobufBytes()
+        let key = fixture.key
+        @Sendable func head(declaring length: Int, encoding: String? = nil) -> RequestHead {
+            RequestHead(method: "POST", path: "/v1/traces", contentType: "application/x-protobuf", contentEncoding: encoding,
+                        contentLength: length, ingateKey: key)
+        }
+        let reading = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let first = Flag()
+        let slow = Thread {
+            let response = handler.respond(to: head(declaring: 80_000)) { _ in
+                reading.signal()
+                release.wait()
+                return body
+            }
+            if response.status == 200 { first.set() }
+        }
+        slow.start()
+        reading.wait()
+        let refused = handler.respond(to: head(declaring: 30_000)) { _ in body }
+        #expect(refused.status == 503)
+        #expect(refused.header("Retry-After") != nil)
+        release.signal()
+        while !slow.isFinished { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(first.isSet)
+
+        // Alone, but a gzip body whose inflated size times the decoding cost exceeds the budget.
+        let big = gzip(Array(repeating: 0, count: 1 << 20))
+        let tooBig = handler.respond(to: head(declaring: big.count, encoding: "gzip")) { _ in big }
+        #expect(tooBig.status == 413)
+        #expect(handler.respond(to: head(declaring: body.count)) { _ in body }.status == 200)
+    }
+}
+
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// Bytes that the requests in flight in this process may hold at once. A request reserves what
+/// it will cost before it costs it (its body, then its inflated body times what decoding and
+/// mapping add) and gives it back when answered; one that cannot reserve is answered 503 with
+/// `Retry-After`, so a burst of huge exports slows down instead of running the worker out of memory.
+public final class MemoryBudget: @unchecked Sendable {
+    public let capacity: Int
+    private let lock = NSLock()
+    private var reserved = 0
+
+    public init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    /// Reserves `bytes`, or returns false (and reserves nothing) when they would not fit.
+    public func tryReserve(_ bytes: Int) -> Bool {
+        lock.withLock {
+            guard bytes <= capacity - reserved else { return false }
+            reserved += bytes
+            return true
+        }
+    }
+
+    public func release(_ bytes: Int) {
+        lock.withLock { reserved = max(0, reserved - bytes) }
+    }
+
+    public var inUse: Int { lock.withLock { reserved } }
+}
+
+/// One request's share of the budget, grown as the request learns its size and released whole.
+final class MemoryReservation {
+    private let budget: MemoryBudget
+    private(set) var bytes = 0
+    /// Set when this request alone needs more than the whole budget: waiting cannot help.
+    private(set) var exceedsCapacity = false
+
+    init(_ budget: MemoryBudget) {
+        self.budget = budget
+    }
+
+    deinit { budget.release(bytes) }
+
+    static let exhausted = IngestError.overloaded("the receiver is at its memory limit for requests in flight; retry later")
+
+    /// The error for a refused growth: 413 if the request could never fit, else 503.
+    var refusal: IngestError {
+        exceedsCapacity
+            ? .payloadTooLarge("this export needs more than the \(budget.capacity >> 20) MiB this receiver gives the requests in flight")
+            : Self.exhausted
+    }
+
+    func grow(by more: Int) throws(IngestError) {
+        guard tryGrow(by: more) else { throw refusal }
+    }
+
+    func tryGrow(by more: Int) -> Bool {
+        guard more > 0 else { return true }
+        if bytes + more > budget.capacity {
+            exceedsCapacity = true
+            return false
+        }
+        guard budget.tryReserve(more) else { return false }
+        bytes += more
+        return true
+    }
+}
