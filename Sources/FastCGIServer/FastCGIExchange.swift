@@ -22,7 +22,8 @@ struct FastCGIExchange {
             contentLength: parameter("CONTENT_LENGTH").flatMap { Int($0) },
             ingateKey: parameter("HTTP_X_INGATE_KEY"),
             authorization: parameter("HTTP_AUTHORIZATION"),
-            remoteAddress: parameter("REMOTE_ADDR")
+            remoteAddress: parameter("REMOTE_ADDR"),
+            authStep: parameter("INGATE_AUTH_STEP").flatMap(AuthStep.init(rawValue:))
         )
     }
 

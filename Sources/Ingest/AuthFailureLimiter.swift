@@ -25,11 +25,12 @@ public final class AuthFailureLimiter: @unchecked Sendable {
         self.maxAddresses = maxAddresses
     }
 
-    /// Seconds the address must wait after a failure, or nil when it may fail again.
+    /// Seconds the address must wait, or nil while it has made at most `maxFailures` failures
+    /// in its window (the failure being answered included: record it first).
     public func retryAfter(_ address: String, now: Date = Date()) -> Int? {
         let network = Self.network(of: address)
         return lock.withLock {
-            guard let record = records[network], record.failures >= maxFailures else { return nil }
+            guard let record = records[network], record.failures > maxFailures else { return nil }
             let remaining = record.windowStart.addingTimeInterval(window).timeIntervalSince(now)
             if remaining <= 0 {
                 records[network] = nil

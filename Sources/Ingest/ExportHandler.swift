@@ -72,11 +72,38 @@ public struct ExportHandler: Sendable {
         // Errors answer in the request's encoding where it is one of ours, else JSON.
         let format = WireFormat(contentType: head.contentType) ?? .json
         var outcome = ExportOutcome()
+        if let step = head.authStep { return respond(to: step, head: head, format: format, outcome: outcome) }
         do {
             let body = try process(head, readBody: readBody, outcome: &outcome)
             return HTTPResponse(status: 200, headers: [("Content-Type", format.contentType)], body: body, outcome: outcome)
         } catch {
             return ErrorResponse.response(for: error, format: format, outcome: outcome)
+        }
+    }
+
+    private func respond(to step: AuthStep, head: RequestHead, format: WireFormat, outcome: ExportOutcome) -> HTTPResponse {
+        var outcome = outcome
+        outcome.signal = "auth-\(step.rawValue)"
+        let allowed = HTTPResponse(status: 204, headers: [], body: [], outcome: outcome)
+        // Requests the export path refuses before authenticating get their answer there.
+        guard Self.signal(for: head.path, prefix: configuration.pathPrefix) != nil, head.method == "POST" else { return allowed }
+        switch step {
+        case .probe:
+            do {
+                _ = try authenticate(head)
+                return allowed
+            } catch {
+                outcome.error = "key refused before the body was read"
+                return HTTPResponse(status: 401, headers: [], body: [], outcome: outcome)
+            }
+        case .answer:
+            do {
+                _ = try authenticate(head, recordingFailures: false)
+                // Valid now, refused a moment ago (storage was briefly unreadable): try again.
+                return ErrorResponse.response(for: .storage(.busy), format: format, outcome: outcome)
+            } catch {
+                return ErrorResponse.response(for: error, format: format, outcome: outcome)
+            }
         }
     }
 
@@ -208,7 +235,7 @@ public struct ExportHandler: Sendable {
 
     /// A valid key is accepted whatever its address did; a failure from an address over its
     /// failure limit is answered 429 instead of 401.
-    private func authenticate(_ head: RequestHead) throws(IngestError) -> Int64 {
+    private func authenticate(_ head: RequestHead, recordingFailures: Bool = true) throws(IngestError) -> Int64 {
         let address = head.remoteAddress ?? ""
         var id: Int64?
         if let key = Self.presentedKey(head) {
@@ -219,8 +246,9 @@ public struct ExportHandler: Sendable {
             }
         }
         if let id { return id }
+        // Recorded first, so that nginx's answer step (which records nothing) sees the same count.
+        if recordingFailures { authFailures.recordFailure(address) }
         if let seconds = authFailures.retryAfter(address) { throw .tooManyFailedAuthentications(retryAfter: seconds) }
-        authFailures.recordFailure(address)
         guard Self.presentedKey(head) != nil else { throw .unauthorized("missing API key: send it in the X-Ingate-Key header") }
         throw .unauthorized("unknown or revoked API key")
     }

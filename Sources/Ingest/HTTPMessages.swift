@@ -10,10 +10,14 @@ public struct RequestHead: Sendable {
     public var authorization: String?
     /// The client's address (REMOTE_ADDR), for limiting failed authentications.
     public var remoteAddress: String?
+    /// Set when the web server asks only about the key, before it reads the body (nginx
+    /// `auth_request`); nil for an export.
+    public var authStep: AuthStep?
 
     public init(method: String, path: String, contentType: String? = nil, contentEncoding: String? = nil,
                 contentLength: Int? = nil, ingateKey: String? = nil, authorization: String? = nil,
-                remoteAddress: String? = nil) {
+                remoteAddress: String? = nil, authStep: AuthStep? = nil) {
+        self.authStep = authStep
         self.method = method
         self.path = path
         self.contentType = contentType
@@ -23,6 +27,17 @@ public struct RequestHead: Sendable {
         self.authorization = authorization
         self.remoteAddress = remoteAddress
     }
+}
+
+/// The two key-only requests a web server makes so that a body is read only for a valid key.
+/// Both come without the body (CGI parameter `INGATE_AUTH_STEP`).
+public enum AuthStep: String, Sendable {
+    /// "May this request go on?" 204 if so (or if the export itself will answer, as for a wrong
+    /// method), otherwise a bare 401: the only refusal nginx's auth_request passes on.
+    case probe
+    /// After a refused probe: the error response the export would have got (401, 429 or 503)
+    /// in the request's encoding. Counts no failure, the probe did.
+    case answer
 }
 
 /// A complete response, ready to be written by whichever server carries it.

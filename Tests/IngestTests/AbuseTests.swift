@@ -118,6 +118,7 @@ import TestSupport
         let now = Date(timeIntervalSince1970: 1_000)
         limiter.recordFailure("2001:db8:1:2::1", now: now)
         limiter.recordFailure("2001:db8:1:2:ffff::9", now: now)
+        limiter.recordFailure("2001:db8:1:2:ffff::10", now: now)
         #expect(limiter.retryAfter("2001:db8:1:2:aaaa::1", now: now) != nil)
         #expect(limiter.retryAfter("2001:db8:1:3::1", now: now) == nil)
         #expect(AuthFailureLimiter.network(of: "203.0.113.9") == "203.0.113.9")
@@ -128,6 +129,7 @@ import TestSupport
         let start = Date(timeIntervalSince1970: 1_000)
         // The attacker to keep limited fails last, after 99 others filled the table.
         for index in 0..<99 { limiter.recordFailure("10.0.0.\(index)", now: start) }
+        limiter.recordFailure("198.51.100.7", now: start.addingTimeInterval(5))
         limiter.recordFailure("198.51.100.7", now: start.addingTimeInterval(5))
         for index in 0..<50 { limiter.recordFailure("10.1.0.\(index)", now: start.addingTimeInterval(10)) }
         #expect(limiter.trackedNetworks <= 100)
@@ -253,4 +255,36 @@ final class Flag: @unchecked Sendable {
     private var value = false
     func set() { lock.withLock { value = true } }
     var isSet: Bool { lock.withLock { value } }
+}
+
+/// nginx's two key-only steps (auth_request, then the error page) as the handler sees them.
+@Suite struct AuthStepTests {
+    func step(_ handler: ExportHandler, _ step: AuthStep, key: String?, method: String = "POST", path: String = "/v1/traces") -> HTTPResponse {
+        let head = RequestHead(method: method, path: path, contentType: "application/x-protobuf", ingateKey: key,
+                               remoteAddress: "198.51.100.7", authStep: step)
+        return handler.respond(to: head) { _ in
+            Issue.record("a key-only step must not read a body")
+            return []
+        }
+    }
+
+    @Test func theProbeAllowsAValidKeyAndTheAnswerGivesTheStatusTheExportWouldHaveHad() throws {
+        let fixture = try HandlerFixture()
+        let handler = ExportHandler(configuration: IngestConfiguration(authFailuresPerMinute: 3),
+                                    keys: KeyRing(source: fixture.store), sink: fixture.store)
+        #expect(step(handler, .probe, key: fixture.key).status == 204)
+        // A wrong method or path is left to the export itself (405, 404 in their order).
+        #expect(step(handler, .probe, key: nil, method: "GET").status == 204)
+        #expect(step(handler, .probe, key: nil, path: "/v1/metrics").status == 204)
+
+        var answers: [Int] = []
+        for _ in 0..<5 {
+            #expect(step(handler, .probe, key: "sk-ingate-guess-guess-guess").status == 401)
+            answers.append(step(handler, .answer, key: "sk-ingate-guess-guess-guess").status)
+        }
+        #expect(answers == [401, 401, 401, 429, 429])
+        let answer = step(handler, .answer, key: nil)
+        #expect(try RPCStatus(serializedBytes: answer.body).message.contains("too many failed authentications"))
+        #expect(step(handler, .probe, key: fixture.key).status == 204)   // the neighbour's valid key
+    }
 }

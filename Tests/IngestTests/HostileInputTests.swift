@@ -79,6 +79,7 @@ import TestSupport
         let limiter = AuthFailureLimiter(maxFailures: 2, window: 60)
         let start = Date(timeIntervalSince1970: 1_000)
         limiter.recordFailure("a", now: start)
+        limiter.recordFailure("a", now: start)
         #expect(limiter.retryAfter("a", now: start) == nil)
         limiter.recordFailure("a", now: start)
         #expect(limiter.retryAfter("a", now: start.addingTimeInterval(10)) == 50)
