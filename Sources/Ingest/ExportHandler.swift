@@ -84,26 +84,18 @@ public struct ExportHandler: Sendable {
     private func respond(to step: AuthStep, head: RequestHead, format: WireFormat, outcome: ExportOutcome) -> HTTPResponse {
         var outcome = outcome
         outcome.signal = "auth-\(step.rawValue)"
-        let allowed = HTTPResponse(status: 204, headers: [], body: [], outcome: outcome)
         // Requests the export path refuses before authenticating get their answer there.
-        guard Self.signal(for: head.path, prefix: configuration.pathPrefix) != nil, head.method == "POST" else { return allowed }
-        switch step {
-        case .probe:
-            do {
-                _ = try authenticate(head)
-                return allowed
-            } catch {
-                outcome.error = "key refused before the body was read"
-                return HTTPResponse(status: 401, headers: [], body: [], outcome: outcome)
-            }
-        case .answer:
-            do {
-                _ = try authenticate(head, recordingFailures: false)
-                // Valid now, refused a moment ago (storage was briefly unreadable): try again.
-                return ErrorResponse.response(for: .storage(.busy), format: format, outcome: outcome)
-            } catch {
-                return ErrorResponse.response(for: error, format: format, outcome: outcome)
-            }
+        guard Self.signal(for: head.path, prefix: configuration.pathPrefix) != nil, head.method == "POST" else {
+            return HTTPResponse(status: 204, headers: [], body: [], outcome: outcome)
+        }
+        do {
+            _ = try authenticate(head)
+            return HTTPResponse(status: 204, headers: [], body: [], outcome: outcome)
+        } catch {
+            let refusal = ErrorResponse.response(for: error, format: format, outcome: outcome)
+            var headers: [(name: String, value: String)] = [("X-Ingate-Refusal", String(refusal.status))]
+            headers += refusal.headers.filter { $0.name == "Retry-After" }
+            return HTTPResponse(status: 401, headers: headers, body: [], outcome: refusal.outcome)
         }
     }
 
@@ -139,8 +131,11 @@ public struct ExportHandler: Sendable {
         // Inflated before decoding, so that its size is reserved before anything is built from it.
         let cost = Self.decodingCost(format)
         let plain: [UInt8]
+        if coding == .gzip, let size = GzipInflater.declaredSize(body) {
+            try reservation.prepay(inflated: min(size, configuration.decoding.maxInflatedBytes), cost: cost)
+        }
         do {
-            plain = try decoder.inflate(body, coding: coding) { chunk in reservation.tryGrow(by: chunk * cost) }
+            plain = try decoder.inflate(body, coding: coding) { chunk in reservation.admit(inflatedChunk: chunk, cost: cost) }
         } catch .budgetExhausted {
             throw reservation.refusal
         } catch {
@@ -235,7 +230,7 @@ public struct ExportHandler: Sendable {
 
     /// A valid key is accepted whatever its address did; a failure from an address over its
     /// failure limit is answered 429 instead of 401.
-    private func authenticate(_ head: RequestHead, recordingFailures: Bool = true) throws(IngestError) -> Int64 {
+    private func authenticate(_ head: RequestHead) throws(IngestError) -> Int64 {
         let address = head.remoteAddress ?? ""
         var id: Int64?
         if let key = Self.presentedKey(head) {
@@ -246,8 +241,7 @@ public struct ExportHandler: Sendable {
             }
         }
         if let id { return id }
-        // Recorded first, so that nginx's answer step (which records nothing) sees the same count.
-        if recordingFailures { authFailures.recordFailure(address) }
+        authFailures.recordFailure(address)
         if let seconds = authFailures.retryAfter(address) { throw .tooManyFailedAuthentications(retryAfter: seconds) }
         guard Self.presentedKey(head) != nil else { throw .unauthorized("missing API key: send it in the X-Ingate-Key header") }
         throw .unauthorized("unknown or revoked API key")

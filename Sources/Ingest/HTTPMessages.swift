@@ -29,15 +29,14 @@ public struct RequestHead: Sendable {
     }
 }
 
-/// The two key-only requests a web server makes so that a body is read only for a valid key.
-/// Both come without the body (CGI parameter `INGATE_AUTH_STEP`).
+/// A key-only request a web server makes before it reads the body (CGI parameter
+/// `INGATE_AUTH_STEP=probe`, from nginx's `auth_request`), so that a body is read only for a
+/// valid key.
 public enum AuthStep: String, Sendable {
-    /// "May this request go on?" 204 if so (or if the export itself will answer, as for a wrong
-    /// method), otherwise a bare 401: the only refusal nginx's auth_request passes on.
+    /// 204 if the request may go on (or if the export itself will refuse it first, as for a
+    /// wrong method); otherwise 401, the only refusal auth_request passes on, with the status
+    /// the export would have had in `X-Ingate-Refusal` (401, 429 or 503) and its `Retry-After`.
     case probe
-    /// After a refused probe: the error response the export would have got (401, 429 or 503)
-    /// in the request's encoding. Counts no failure, the probe did.
-    case answer
 }
 
 /// A complete response, ready to be written by whichever server carries it.

@@ -55,6 +55,29 @@ final class MemoryReservation {
         guard tryGrow(by: more) else { throw refusal }
     }
 
+    /// Inflated bytes already paid for (from the gzip trailer's size) and seen so far.
+    private var prepaidInflated = 0
+    private var inflated = 0
+
+    /// Reserves, in one step, what a body that says it inflates to `bytes` will cost; a request
+    /// that cannot have it all is refused before it has cost anything (reserving as it goes,
+    /// sixteen big requests would each get part of the budget and all fail).
+    func prepay(inflated bytes: Int, cost: Int) throws(IngestError) {
+        try grow(by: bytes * cost)
+        prepaidInflated = bytes
+    }
+
+    /// For each inflated chunk: free while within what was prepaid, reserved beyond it (a body
+    /// whose trailer understated its size, or of several gzip members).
+    func admit(inflatedChunk chunk: Int, cost: Int) -> Bool {
+        inflated += chunk
+        let unpaid = inflated - prepaidInflated
+        guard unpaid > 0 else { return true }
+        guard tryGrow(by: unpaid * cost) else { return false }
+        prepaidInflated = inflated
+        return true
+    }
+
     func tryGrow(by more: Int) -> Bool {
         guard more > 0 else { return true }
         if bytes + more > budget.capacity {

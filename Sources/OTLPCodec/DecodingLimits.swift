@@ -17,10 +17,15 @@ public struct DecodingLimits: Sendable {
     /// JSON values (objects, arrays, strings, numbers…) in one OTLP/JSON body, counted while
     /// parsing: each costs tens of bytes as a tree, so this bounds a JSON request's memory.
     public var maxJSONValues: Int
+    /// Bytes the kept spans' strings (with their resources, once each) take JSON-escaped, which is
+    /// the least that storing them writes: a control byte escapes to six. Checked before mapping,
+    /// so an export of 60 MiB of control bytes is refused at once rather than after rendering it.
+    public var maxEscapedBytes: Int
 
     public init(maxInflatedBytes: Int = 64 << 20, maxNestingDepth: Int = 100, maxSpans: Int = 100_000,
                 maxAttributesPerSpan: Int = 4_096, maxEventsPerSpan: Int = 4_096, maxStringBytes: Int = 16 << 20,
-                maxJSONValues: Int = 2_000_000) {
+                maxJSONValues: Int = 2_000_000, maxEscapedBytes: Int = 64 << 20) {
+        self.maxEscapedBytes = maxEscapedBytes
         self.maxJSONValues = maxJSONValues
         self.maxInflatedBytes = maxInflatedBytes
         self.maxNestingDepth = maxNestingDepth
@@ -47,8 +52,16 @@ extension DecodingLimits {
     /// Checks the counts and sizes of the spans kept from a decoded export.
     func check(_ export: TraceExportRequest) throws(DecodeError) {
         var spans = 0
+        var escaped = 0
+        func addEscaped(_ attributes: [KeyValue]) throws(DecodeError) {
+            for attribute in attributes { escaped += Self.escapedLength(attribute.key) + Self.escapedLength(attribute.value) }
+            guard escaped <= maxEscapedBytes else {
+                throw .limitExceeded("the spans kept would store over \(maxEscapedBytes) bytes of escaped text")
+            }
+        }
         for resourceSpans in export.resourceSpans {
             try checkStrings(resourceSpans.resource.attributes, what: "resource attribute")
+            try addEscaped(resourceSpans.resource.attributes)
             for scopeSpans in resourceSpans.scopeSpans {
                 spans += scopeSpans.spans.count
                 guard spans <= maxSpans else { throw .limitExceeded("more than \(maxSpans) GenAI spans in one request") }
@@ -61,7 +74,11 @@ extension DecodingLimits {
                     }
                     guard span.name.utf8.count <= maxStringBytes else { throw .limitExceeded("a span name is over \(maxStringBytes) bytes") }
                     try checkStrings(span.attributes, what: "attribute")
-                    for event in span.events { try checkStrings(event.attributes, what: "event attribute") }
+                    try addEscaped(span.attributes)
+                    for event in span.events {
+                        try checkStrings(event.attributes, what: "event attribute")
+                        try addEscaped(event.attributes)
+                    }
                 }
             }
         }
@@ -92,6 +109,29 @@ extension DecodingLimits {
             guard attribute.key.utf8.count <= maxStringBytes, longestString(attribute.value) <= maxStringBytes else {
                 throw .limitExceeded("\(what) \"\(attribute.key.prefix(80))\" holds a string over \(maxStringBytes) bytes")
             }
+        }
+    }
+
+    /// Length of a string as a JSON string body: `\n` and the like take 2, other controls 6.
+    static func escapedLength(_ text: String) -> Int {
+        var length = 0
+        for byte in text.utf8 {
+            switch byte {
+            case 0x08, 0x09, 0x0A, 0x0C, 0x0D, UInt8(ascii: "\""), UInt8(ascii: "\\"): length += 2
+            case 0x00..<0x20: length += 6
+            default: length += 1
+            }
+        }
+        return length
+    }
+
+    static func escapedLength(_ value: AnyValue) -> Int {
+        switch value.value {
+        case .stringValue(let text)?: escapedLength(text)
+        case .bytesValue(let bytes)?: (bytes.count + 2) / 3 * 4
+        case .arrayValue(let array)?: array.values.reduce(0) { $0 + escapedLength($1) }
+        case .kvlistValue(let list)?: list.values.reduce(0) { $0 + escapedLength($1.key) + escapedLength($1.value) }
+        default: 0
         }
     }
 

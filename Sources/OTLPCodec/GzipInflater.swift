@@ -3,6 +3,14 @@ import CZlib
 /// Inflates a gzip body with zlib, refusing to grow past a limit so that a compressed bomb costs
 /// at most `limit` bytes of memory.
 public enum GzipInflater {
+    /// The inflated size a gzip body's trailer states (ISIZE, RFC 1952: the size modulo 2^32 of
+    /// its last member); a hint for reserving memory, never trusted as a limit.
+    public static func declaredSize(_ body: [UInt8]) -> Int? {
+        guard body.count >= 18, body[0] == 0x1F, body[1] == 0x8B else { return nil }
+        let tail = body.suffix(4)
+        return tail.reversed().reduce(0) { $0 << 8 | Int($1) }
+    }
+
     /// `admit` is asked before each chunk of output is kept, with the chunk's size; false stops
     /// the inflation with `budgetExhausted` (the caller's memory budget is spent).
     public static func inflate(_ input: [UInt8], limit: Int, admit: ((Int) -> Bool)? = nil) throws(DecodeError) -> [UInt8] {

@@ -195,6 +195,20 @@ final class FlakyKeySource: KeySource, @unchecked Sendable {
         #expect(try fixture.store.recentLogs(limit: 1)[0].record.resourceJSON.contains("junk"))
     }
 
+    @Test func escapedTextIsCountedBeforeMapping() throws {
+        let fixture = try HandlerFixture()
+        var configuration = IngestConfiguration()
+        configuration.decoding.maxEscapedBytes = 4 << 20   // 1 MiB of controls is 6 MiB escaped
+        let handler = ExportHandler(configuration: configuration, keys: KeyRing(source: fixture.store), sink: fixture.store)
+        let body = controlByteExport(spans: 1)
+        let head = RequestHead(method: "POST", path: "/v1/traces", contentType: "application/x-protobuf", contentEncoding: "gzip",
+                               contentLength: body.count, ingateKey: fixture.key)
+        let response = handler.respond(to: head) { _ in body }
+        #expect(response.status == 413)
+        #expect(try RPCStatus(serializedBytes: response.body).message.contains("bytes of escaped text"))
+        #expect(fixture.storedCount == 0)
+    }
+
     @Test func aRequestThatWouldStoreTooMuchIs413AndStoresNothing() throws {
         let fixture = try HandlerFixture()
         var configuration = IngestConfiguration()
@@ -257,34 +271,31 @@ final class Flag: @unchecked Sendable {
     var isSet: Bool { lock.withLock { value } }
 }
 
-/// nginx's two key-only steps (auth_request, then the error page) as the handler sees them.
+/// nginx's key-only probe (auth_request) as the handler sees it.
 @Suite struct AuthStepTests {
-    func step(_ handler: ExportHandler, _ step: AuthStep, key: String?, method: String = "POST", path: String = "/v1/traces") -> HTTPResponse {
+    func probe(_ handler: ExportHandler, key: String?, method: String = "POST", path: String = "/v1/traces") -> HTTPResponse {
         let head = RequestHead(method: method, path: path, contentType: "application/x-protobuf", ingateKey: key,
-                               remoteAddress: "198.51.100.7", authStep: step)
+                               remoteAddress: "198.51.100.7", authStep: .probe)
         return handler.respond(to: head) { _ in
             Issue.record("a key-only step must not read a body")
             return []
         }
     }
 
-    @Test func theProbeAllowsAValidKeyAndTheAnswerGivesTheStatusTheExportWouldHaveHad() throws {
+    @Test func theProbeAllowsAValidKeyAndRefusesWithTheStatusTheExportWouldHaveHad() throws {
         let fixture = try HandlerFixture()
         let handler = ExportHandler(configuration: IngestConfiguration(authFailuresPerMinute: 3),
                                     keys: KeyRing(source: fixture.store), sink: fixture.store)
-        #expect(step(handler, .probe, key: fixture.key).status == 204)
+        #expect(probe(handler, key: fixture.key).status == 204)
         // A wrong method or path is left to the export itself (405, 404 in their order).
-        #expect(step(handler, .probe, key: nil, method: "GET").status == 204)
-        #expect(step(handler, .probe, key: nil, path: "/v1/metrics").status == 204)
+        #expect(probe(handler, key: nil, method: "GET").status == 204)
+        #expect(probe(handler, key: nil, path: "/v1/metrics").status == 204)
 
-        var answers: [Int] = []
-        for _ in 0..<5 {
-            #expect(step(handler, .probe, key: "sk-ingate-guess-guess-guess").status == 401)
-            answers.append(step(handler, .answer, key: "sk-ingate-guess-guess-guess").status)
-        }
-        #expect(answers == [401, 401, 401, 429, 429])
-        let answer = step(handler, .answer, key: nil)
-        #expect(try RPCStatus(serializedBytes: answer.body).message.contains("too many failed authentications"))
-        #expect(step(handler, .probe, key: fixture.key).status == 204)   // the neighbour's valid key
+        let refusals = (0..<5).map { _ in probe(handler, key: "sk-ingate-guess-guess-guess") }
+        #expect(refusals.map(\.status) == [401, 401, 401, 401, 401])
+        #expect(refusals.map { $0.header("X-Ingate-Refusal") } == ["401", "401", "401", "429", "429"])
+        #expect(Int(refusals[4].header("Retry-After") ?? "") ?? 0 > 0)
+        #expect(probe(handler, key: fixture.key).status == 204)   // the neighbour's valid key
+        #expect(fixture.storedCount == 0)
     }
 }
