@@ -52,6 +52,8 @@ proto:
 ## make fuzz: the decoders and mappers under libFuzzer + AddressSanitizer, FUZZ_SECONDS (default 60)
 ## for each kind of body (protobuf, OTLP/JSON, gzip), each with its own corpus
 FUZZ_SECONDS ?= 60
+# Large enough for the seeds of long keys, many attributes and control-byte strings.
+FUZZ_MAX_LEN ?= 262144
 FUZZ_INPUTS ?= protobuf json gzip
 fuzz: $(VENV)/.ready
 	swift build --scratch-path .build-fuzz -c release --sanitize=address \
@@ -60,7 +62,7 @@ fuzz: $(VENV)/.ready
 	set -o pipefail; for input in $(FUZZ_INPUTS); do \
 		mkdir -p .build-fuzz/corpus/$$input; \
 		FUZZ_INPUT=$$input .build-fuzz/release/FuzzExport .build-fuzz/corpus/$$input .build-fuzz/seeds/$$input \
-			Fuzz/regressions -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 \
+			Fuzz/regressions -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=$(FUZZ_MAX_LEN) \
 			-artifact_prefix=Fuzz/crashes/ 2>&1 | grep -E "^(Done|#[0-9]+ +DONE)|ERROR|SUMMARY|crash-" || exit 1; \
 	done
 

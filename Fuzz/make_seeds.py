@@ -40,6 +40,11 @@ DIALECTS = {
     "vercel": {"ai.model.id": "gpt-4o", "ai.model.provider": "openai.chat", "ai.prompt": '{"system":"s","prompt":"p"}',
                "ai.usage.promptTokens": "7", "ai.response.text": "ok"},
     "plain": {"http.request.method": "GET", "bytes": b"\x00\x01", "nested": [1, [2, {"k": True}]]},
+    # The shapes of the abuse review (issue 15): a long dotted key, control bytes and NULs that
+    # escape to six bytes each, many tiny attributes, an integer string with a tail.
+    "dotted-key": {"gen_ai.prompt.0" + ".a" * 2_000: "x", "gen_ai.completion.0.content": "y"},
+    "control-bytes": {"gen_ai.prompt": "\x01\x1b]0;t\x07" * 500 + "visible\x00hidden", "gen_ai.request.model": "m\n\u202e"},
+    "many-attributes": {**{f"gen_ai.x{i}": i for i in range(600)}, "gen_ai.request.model": "gpt-4o"},
 }
 
 
@@ -80,6 +85,20 @@ def main(out: str):
         open(f"{out}/protobuf/{name}.pb", "wb").write(request.SerializeToString())
         open(f"{out}/json/{name}.json", "wb").write(to_json(request))
         open(f"{out}/gzip/{name}.pb.gz", "wb").write(gzip.compress(request.SerializeToString()))
+    # Gzip framing: concatenated members, and bytes after the last member.
+    body = export("plain", DIALECTS["plain"]).SerializeToString()
+    open(f"{out}/gzip/members.pb.gz", "wb").write(gzip.compress(body[:20]) + gzip.compress(body[20:]))
+    open(f"{out}/gzip/trailing.pb.gz", "wb").write(gzip.compress(body) + b"junk")
+    # An intValue that is not an integer, and many spans to skip.
+    open(f"{out}/json/int-tail.json", "wb").write(to_json(export("semconv-v137", DIALECTS["semconv-v137"]))
+                                                   .replace(b'"intValue": "3"', b'"intValue": "3abc"'))
+    many = export("plain", DIALECTS["plain"])
+    template = many.resource_spans[0].scope_spans[0].spans[0]
+    for n in range(2_000):
+        span = many.resource_spans[0].scope_spans[0].spans.add()
+        span.CopyFrom(template)
+        span.span_id = (n + 10).to_bytes(8, "big")
+    open(f"{out}/gzip/many-spans.pb.gz", "wb").write(gzip.compress(many.SerializeToString()))
 
 
 if __name__ == "__main__":

@@ -89,9 +89,13 @@ class Stack:
     def rows(self, where: str = "1=1", params=()) -> list[dict]:
         with sqlite3.connect(self.db, timeout=10) as db:
             db.row_factory = sqlite3.Row
-            return [dict(r) for r in db.execute(
-                "SELECT l.*, COALESCE(r.json, l.resource) AS resource FROM llm_logs l "
+            rows = [dict(r) for r in db.execute(
+                "SELECT l.*, COALESCE(r.json, l.resource) AS resource_json FROM llm_logs l "
                 f"LEFT JOIN resources r ON r.id = l.resource_id WHERE {where} ORDER BY span_id", params)]
+            # A resource is stored once (table resources); a row shows it as it was sent.
+            for row in rows:
+                row["resource"] = row.pop("resource_json")
+            return rows
 
     def count(self) -> int:
         with sqlite3.connect(self.db, timeout=10) as db:
