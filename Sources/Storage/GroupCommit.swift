@@ -19,6 +19,16 @@ struct StoreWrite {
         case .events(let events): events.count
         }
     }
+
+    /// The bulk of the text this write stores, for the per-transaction cap.
+    var bytes: Int {
+        switch payload {
+        case .spans(let records):
+            records.reduce(0) { $0 + $1.attributesJSON.utf8.count + ($1.prompt?.utf8.count ?? 0) + ($1.completion?.utf8.count ?? 0) }
+        case .events(let events):
+            events.reduce(0) { $0 + $1.messagesJSON.utf8.count }
+        }
+    }
 }
 
 /// Commits the rows of concurrent requests together: one transaction and one fsync for every
@@ -31,12 +41,14 @@ struct StoreWrite {
 final class GroupCommit: @unchecked Sendable {
     private final class Pending {
         let write: StoreWrite
+        let bytes: Int
         var outcome: Result<Int, StorageError>?
         /// Taken into a batch: from then on only the batch's outcome ends the wait.
         var taken = false
 
         init(_ write: StoreWrite) {
             self.write = write
+            self.bytes = write.bytes
         }
     }
 
@@ -45,15 +57,17 @@ final class GroupCommit: @unchecked Sendable {
     private var committing = false
     /// Runs one batch: `begin`, then `apply` per request inside its savepoint, then `commit`.
     private let writer: (_ batch: [StoreWrite]) -> [Result<Int, StorageError>]
-    /// Rows one transaction takes at most (a single larger request still goes alone), so that one
-    /// tenant's huge write holds the others' for one commit at most.
+    /// Rows and bytes one transaction takes at most (a single larger request still goes alone),
+    /// so that one tenant's huge write holds the others' for one commit at most.
     private let maxRowsPerTransaction: Int
+    private let maxBytesPerTransaction: Int
     /// How long a request waits for its turn before it is answered busy (503) instead.
     private let maxWait: TimeInterval
 
-    init(maxRowsPerTransaction: Int = 5_000, maxWait: TimeInterval = 30,
+    init(maxRowsPerTransaction: Int = 5_000, maxBytesPerTransaction: Int = 32 << 20, maxWait: TimeInterval = 30,
          writer: @escaping (_ batch: [StoreWrite]) -> [Result<Int, StorageError>]) {
         self.maxRowsPerTransaction = maxRowsPerTransaction
+        self.maxBytesPerTransaction = maxBytesPerTransaction
         self.maxWait = maxWait
         self.writer = writer
     }
@@ -86,13 +100,15 @@ final class GroupCommit: @unchecked Sendable {
         return try pending.outcome!.get()
     }
 
-    /// The oldest queued requests up to the row cap (always at least one). Called under the lock.
+    /// The oldest queued requests up to the caps (always at least one). Called under the lock.
     private func nextBatch() -> [Pending] {
         var rows = 0
+        var bytes = 0
         var count = 0
         for request in queue {
-            if count > 0 && rows + request.write.rows > maxRowsPerTransaction { break }
+            if count > 0 && (rows + request.write.rows > maxRowsPerTransaction || bytes + request.bytes > maxBytesPerTransaction) { break }
             rows += request.write.rows
+            bytes += request.bytes
             count += 1
         }
         let batch = Array(queue.prefix(count))

@@ -42,6 +42,27 @@ import TestSupport
         #expect(batches.values.flatMap { $0 }.reduce(0, +) == 12)
     }
 
+    @Test func oneTransactionTakesAtMostTheByteCap() throws {
+        let batches = LockedList()
+        let commit = GroupCommit(maxBytesPerTransaction: 1_000) { batch in
+            batches.append(batch.map(\.rows))
+            Thread.sleep(forTimeInterval: 0.05)
+            return batch.map { .success($0.rows) }
+        }
+        var prompted = record()
+        prompted.prompt = String(repeating: "p", count: 600)
+        let big = prompted
+        let group = DispatchGroup()
+        for _ in 0..<4 {
+            DispatchQueue.global().async(group: group) {
+                _ = try? commit.submit(StoreWrite(payload: .spans([big]), apiKeyID: 1, receivedAt: 0))
+            }
+        }
+        group.wait()
+        #expect(batches.values.allSatisfy { $0.count == 1 })   // 600 bytes each: never two under 1 000
+        #expect(batches.values.count == 4)
+    }
+
     @Test func aFileThatIsNotADatabaseIsRefusedAsCorruptNotRetried() throws {
         let fixture = StoreFixture()
         try Data(repeating: 0x41, count: 8192).write(to: URL(fileURLWithPath: fixture.path))
