@@ -250,6 +250,11 @@ def test_edge_details_exact_paths_no_version_no_query_in_the_access_log(own_stac
                                        "Authorization": "Digest junk sk-ingate-0000000000000000000000"}).status_code
                 for _ in range(40)]
     assert 429 in statuses and set(statuses) <= {401, 429}
+    # A guesser's 429 comes from the responder's verdict, in the request's encoding, with Retry-After.
+    guesses = [post(stack, b"x", key=f"sk-ingate-guess{n:020d}") for n in range(22)]
+    limited = guesses[-1]
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+    assert limited.headers["Content-Type"] == PROTOBUF and b"too many failed authentications" in limited.content
 
 
 def test_open_uploads_per_address_are_capped(tmp_path):

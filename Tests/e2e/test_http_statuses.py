@@ -22,12 +22,13 @@ CASES = [
     ("unknown path", "POST", "/metrics", {"Content-Type": PROTOBUF}, valid_body, 404, "json"),
     ("other OTLP path", "POST", "/v1/metrics", {"Content-Type": PROTOBUF}, valid_body, 404, "protobuf"),
     ("GET", "GET", "/v1/traces", {"Content-Type": PROTOBUF}, lambda: b"", 405, "protobuf"),
-    # nginx answers a refused key itself, before and without reading the body: JSON, as its 413.
-    ("missing key", "POST", "/v1/traces", {"Content-Type": PROTOBUF, "no-key": "1"}, valid_body, 401, "json"),
+    # nginx answers a refused key itself, before and without reading the body, in the request's encoding.
+    ("missing key", "POST", "/v1/traces", {"Content-Type": PROTOBUF, "no-key": "1"}, valid_body, 401, "protobuf"),
     ("unknown key", "POST", "/v1/traces", {"Content-Type": "application/json", "X-Ingate-Key": "sk-ingate-nope"}, lambda: b"{}", 401, "json"),
     ("text/plain", "POST", "/v1/traces", {"Content-Type": "text/plain"}, lambda: b"hello", 415, "json"),
     ("brotli", "POST", "/v1/traces", {"Content-Type": PROTOBUF, "Content-Encoding": "br"}, valid_body, 415, "protobuf"),
-    ("5 MiB body", "POST", "/v1/traces", {"Content-Type": PROTOBUF}, lambda: b"\0" * (5 << 20), 413, "json"),
+    ("5 MiB body", "POST", "/v1/traces", {"Content-Type": PROTOBUF}, lambda: b"\0" * (5 << 20), 413, "protobuf"),
+    ("5 MiB JSON body", "POST", "/v1/traces", {"Content-Type": "application/json"}, lambda: b" " * (5 << 20), 413, "json"),
     ("gzip bomb", "POST", "/v1/traces", {"Content-Type": PROTOBUF, "Content-Encoding": "gzip"},
      lambda: gzip.compress(b"\0" * (80 << 20), 9), 413, "protobuf"),
     ("garbage protobuf", "POST", "/v1/traces", {"Content-Type": PROTOBUF}, lambda: b"\xff\xff\xff\xff\x0f", 400, "protobuf"),
