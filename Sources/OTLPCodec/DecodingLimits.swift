@@ -114,15 +114,17 @@ extension DecodingLimits {
 
     /// Length of a string as a JSON string body: `\n` and the like take 2, other controls 6.
     static func escapedLength(_ text: String) -> Int {
-        var length = 0
-        for byte in text.utf8 {
-            switch byte {
-            case 0x08, 0x09, 0x0A, 0x0C, 0x0D, UInt8(ascii: "\""), UInt8(ascii: "\\"): length += 2
-            case 0x00..<0x20: length += 6
-            default: length += 1
+        var text = text
+        return text.withUTF8 { bytes in
+            var extra = 0
+            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                switch byte {
+                case 0x08, 0x09, 0x0A, 0x0C, 0x0D, UInt8(ascii: "\""), UInt8(ascii: "\\"): extra += 1
+                default: extra += 5
+                }
             }
+            return bytes.count + extra
         }
-        return length
     }
 
     static func escapedLength(_ value: AnyValue) -> Int {
