@@ -195,15 +195,20 @@ final class FlakyKeySource: KeySource, @unchecked Sendable {
         #expect(try fixture.store.recentLogs(limit: 1)[0].record.resourceJSON.contains("junk"))
     }
 
-    @Test func escapedTextIsCountedBeforeMapping() throws {
-        let fixture = try HandlerFixture()
-        var configuration = IngestConfiguration()
-        configuration.decoding.maxEscapedBytes = 4 << 20   // 1 MiB of controls is 6 MiB escaped
+    /// One span under the 1 MiB control-byte resource, through a handler with `configuration`.
+    func sendOneControlByteSpan(_ fixture: HandlerFixture, _ configuration: IngestConfiguration) -> HTTPResponse {
         let handler = ExportHandler(configuration: configuration, keys: KeyRing(source: fixture.store), sink: fixture.store)
         let body = controlByteExport(spans: 1)
         let head = RequestHead(method: "POST", path: "/v1/traces", contentType: "application/x-protobuf", contentEncoding: "gzip",
                                contentLength: body.count, ingateKey: fixture.key)
-        let response = handler.respond(to: head) { _ in body }
+        return handler.respond(to: head) { _ in body }
+    }
+
+    @Test func escapedTextIsCountedBeforeMapping() throws {
+        let fixture = try HandlerFixture()
+        var configuration = IngestConfiguration()
+        configuration.decoding.maxEscapedBytes = 4 << 20   // 1 MiB of controls is 6 MiB escaped
+        let response = sendOneControlByteSpan(fixture, configuration)
         #expect(response.status == 413)
         #expect(try RPCStatus(serializedBytes: response.body).message.contains("bytes of escaped text"))
         #expect(fixture.storedCount == 0)
@@ -213,11 +218,7 @@ final class FlakyKeySource: KeySource, @unchecked Sendable {
         let fixture = try HandlerFixture()
         var configuration = IngestConfiguration()
         configuration.maxStoredBytesPerRequest = 4 << 20   // the 1 MiB of controls escapes to 6 MiB
-        let handler = ExportHandler(configuration: configuration, keys: KeyRing(source: fixture.store), sink: fixture.store)
-        let body = controlByteExport(spans: 1)
-        let head = RequestHead(method: "POST", path: "/v1/traces", contentType: "application/x-protobuf", contentEncoding: "gzip",
-                               contentLength: body.count, ingateKey: fixture.key)
-        let response = handler.respond(to: head) { _ in body }
+        let response = sendOneControlByteSpan(fixture, configuration)
         #expect(response.status == 413)
         #expect(try RPCStatus(serializedBytes: response.body).message.contains("one request may store"))
         #expect(fixture.storedCount == 0)
