@@ -50,6 +50,9 @@ public struct ExportHandler: Sendable {
     private let authFailures: AuthFailureLimiter
     private let memory: MemoryBudget
 
+    /// Bytes the requests in flight have reserved (0 when idle).
+    public var memoryInUse: Int { memory.inUse }
+
     public init(configuration: IngestConfiguration, keys: KeyRing, sink: any LogSink) {
         self.configuration = configuration
         self.keys = keys
@@ -68,13 +71,27 @@ public struct ExportHandler: Sendable {
         }
     }
 
+    /// Peak bytes per value built (`DecodingLimits.maxValues`), measured on exports of two million
+    /// empty attributes, where the bytes on the wire say nothing of the cost: a protobuf value is
+    /// an attribute or attribute value (≈ 200 bytes decoded and mapped), a JSON value any node of
+    /// the tree (≈ 130; an attribute takes three or four).
+    static func valueCost(_ format: WireFormat) -> Int {
+        switch format {
+        case .protobuf: 256
+        case .json: 160
+        }
+    }
+
     public func respond(to head: RequestHead, readBody: BodyReader) -> HTTPResponse {
         // Errors answer in the request's encoding where it is one of ours, else JSON.
         let format = WireFormat(contentType: head.contentType) ?? .json
         var outcome = ExportOutcome()
         if let step = head.authStep { return respond(to: step, head: head, format: format, outcome: outcome) }
+        let reservation = MemoryReservation(memory)
+        // After `process` has returned, so that the request's memory is free by then.
+        defer { MemoryReservation.returnFreedMemory(afterReserving: reservation.bytes) }
         do {
-            let body = try process(head, readBody: readBody, outcome: &outcome)
+            let body = try process(head, readBody: readBody, reservation: reservation, outcome: &outcome)
             return HTTPResponse(status: 200, headers: [("Content-Type", format.contentType)], body: body, outcome: outcome)
         } catch {
             return ErrorResponse.response(for: error, format: format, outcome: outcome)
@@ -101,7 +118,8 @@ public struct ExportHandler: Sendable {
 
     /// The checks in the order the contract fixes: 404, 405, 401 (or 429 for an address that
     /// failed too often), 415, 413, 400. Returns the body of the 200.
-    private func process(_ head: RequestHead, readBody: BodyReader, outcome: inout ExportOutcome) throws(IngestError) -> [UInt8] {
+    private func process(_ head: RequestHead, readBody: BodyReader, reservation: MemoryReservation,
+                         outcome: inout ExportOutcome) throws(IngestError) -> [UInt8] {
         guard let signal = Self.signal(for: head.path, prefix: configuration.pathPrefix) else { throw .notFound(path: head.path) }
         outcome.signal = signal.rawValue
         guard head.method == "POST" else { throw .methodNotAllowed(method: head.method) }
@@ -116,7 +134,6 @@ public struct ExportHandler: Sendable {
         if let declared = head.contentLength, declared > limit {
             throw .payloadTooLarge("request body of \(declared) bytes is over the \(limit)-byte limit")
         }
-        let reservation = MemoryReservation(memory)
         try reservation.grow(by: head.contentLength ?? limit)
         let body: [UInt8]
         do {
@@ -146,8 +163,9 @@ public struct ExportHandler: Sendable {
         let receivedAt = Int64(Date().timeIntervalSince1970 * 1000)
         switch signal {
         case .traces:
-            let decoded = try decoding { () throws(DecodeError) in
-                try decoder.decodeTraces(plain, format: format, coding: .identity, keeping: SpanMapper.genAIKeyFilter)
+            let decoded = try decoding(reservation) { () throws(DecodeError) in
+                try decoder.decodeTraces(plain, format: format, coding: .identity, keeping: SpanMapper.genAIKeyFilter,
+                                         admit: { reservation.tryGrow(by: $0 * Self.valueCost(format)) })
             }
             let mapped = SpanMapper.map(decoded.export, skippedSpans: decoded.skippedSpans)
             outcome.kept = mapped.records.count
@@ -167,7 +185,9 @@ public struct ExportHandler: Sendable {
             }
             return response.encoded(as: format)
         case .logs:
-            let export = try decoding { () throws(DecodeError) in try decoder.decodeLogs(plain, format: format, coding: .identity) }
+            let export = try decoding(reservation) { () throws(DecodeError) in
+                try decoder.decodeLogs(plain, format: format, coding: .identity, admit: { reservation.tryGrow(by: $0 * Self.valueCost(format)) })
+            }
             let mapped = EventMapper.map(export)
             outcome.kept = mapped.events.count
             outcome.dropped = mapped.droppedRecords
@@ -203,9 +223,11 @@ public struct ExportHandler: Sendable {
         return total
     }
 
-    private func decoding<T>(_ body: () throws(DecodeError) -> T) throws(IngestError) -> T {
+    private func decoding<T>(_ reservation: MemoryReservation, _ body: () throws(DecodeError) -> T) throws(IngestError) -> T {
         do {
             return try body()
+        } catch .budgetExhausted {
+            throw reservation.refusal
         } catch {
             throw Self.ingestError(error)
         }

@@ -14,9 +14,11 @@ public struct DecodingLimits: Sendable {
     public var maxEventsPerSpan: Int
     /// Bytes of one string value or key of a kept span (a whole prompt is one string).
     public var maxStringBytes: Int
-    /// JSON values (objects, arrays, strings, numbers…) in one OTLP/JSON body, counted while
-    /// parsing: each costs tens of bytes as a tree, so this bounds a JSON request's memory.
-    public var maxJSONValues: Int
+    /// Values one request builds, counted before they are built: in OTLP/JSON every value
+    /// (object, array, string, number…) as it is parsed; in protobuf every attribute, attribute
+    /// value, event and link of the resources, scopes, kept spans and log records, counted on
+    /// the wire. Each costs tens of bytes however short its text, so this bounds a request's memory.
+    public var maxValues: Int
     /// Bytes the kept spans' strings (with their resources, once each) take JSON-escaped, which is
     /// the least that storing them writes: a control byte escapes to six. Checked before mapping,
     /// so an export of 60 MiB of control bytes is refused at once rather than after rendering it.
@@ -24,9 +26,9 @@ public struct DecodingLimits: Sendable {
 
     public init(maxInflatedBytes: Int = 64 << 20, maxNestingDepth: Int = 100, maxSpans: Int = 100_000,
                 maxAttributesPerSpan: Int = 4_096, maxEventsPerSpan: Int = 4_096, maxStringBytes: Int = 16 << 20,
-                maxJSONValues: Int = 2_000_000, maxEscapedBytes: Int = 64 << 20) {
+                maxValues: Int = 2_000_000, maxEscapedBytes: Int = 64 << 20) {
         self.maxEscapedBytes = maxEscapedBytes
-        self.maxJSONValues = maxJSONValues
+        self.maxValues = maxValues
         self.maxInflatedBytes = maxInflatedBytes
         self.maxNestingDepth = maxNestingDepth
         self.maxSpans = maxSpans
@@ -36,6 +38,10 @@ public struct DecodingLimits: Sendable {
     }
 }
 
+/// Asked before a decoder builds `values` more values (see `DecodingLimits.maxValues`); false
+/// stops decoding with `DecodeError.budgetExhausted`. The receiver reserves their memory here.
+public typealias ValueAdmission = (_ values: Int) -> Bool
+
 /// Why a request body could not be turned into an export.
 public enum DecodeError: Error, Equatable, Sendable {
     /// The body is not a valid export in its declared format; the text says where.
@@ -44,7 +50,7 @@ public enum DecodeError: Error, Equatable, Sendable {
     case inflatedTooLarge(limit: Int)
     /// A count or size limit of `DecodingLimits` was crossed; the text names it.
     case limitExceeded(String)
-    /// The caller's memory budget refused more inflated bytes: try again later.
+    /// The caller's memory budget refused more inflated bytes or values: try again later.
     case budgetExhausted
 }
 

@@ -25,20 +25,20 @@ public struct ExportDecoder: Sendable {
 
     /// Decodes, building only the spans `filter` keeps (all when nil). In protobuf a skipped span
     /// is parsed for its attribute keys only; its other fields are stepped over, not built (nor
-    /// their strings checked for UTF-8).
+    /// their strings checked for UTF-8). `admit` is asked before values are built.
     public func decodeTraces(_ body: [UInt8], format: WireFormat, coding: ContentCoding,
-                             keeping filter: SpanKeyFilter?) throws(DecodeError) -> DecodedTraces {
-        let decoded = try decodeUnchecked(body, format: format, coding: coding, keeping: filter)
+                             keeping filter: SpanKeyFilter?, admit: ValueAdmission? = nil) throws(DecodeError) -> DecodedTraces {
+        let decoded = try decodeUnchecked(body, format: format, coding: coding, keeping: filter, admit: admit)
         try limits.check(decoded.export)
         return decoded
     }
 
     private func decodeUnchecked(_ body: [UInt8], format: WireFormat, coding: ContentCoding,
-                                 keeping filter: SpanKeyFilter?) throws(DecodeError) -> DecodedTraces {
+                                 keeping filter: SpanKeyFilter?, admit: ValueAdmission?) throws(DecodeError) -> DecodedTraces {
         let plain = try inflate(body, coding: coding)
         switch format {
         case .json:
-            var export = try OTLPJSONDecoder.decodeTraceExport(plain, limits: limits)
+            var export = try OTLPJSONDecoder.decodeTraceExport(plain, limits: limits, admit: admit)
             var skipped = 0
             if let filter {
                 for r in export.resourceSpans.indices {
@@ -54,12 +54,12 @@ public struct ExportDecoder: Sendable {
         case .protobuf:
             var options = BinaryDecodingOptions()
             options.messageDepthLimit = limits.maxNestingDepth
-            try ProtobufShapeCheck.check(traces: plain, limits: limits)
+            var values = ValueCount(limits: limits, admit: admit)
+            try values.add(ProtobufShapeCheck.check(traces: plain, limits: limits, keeping: filter))
             do {
-                guard let filter else {
-                    return DecodedTraces(export: try TraceExportRequest(serializedBytes: plain, options: options), skippedSpans: 0)
-                }
                 return try decodeFiltered(plain, options: options, filter: filter)
+            } catch let error as DecodeError {
+                throw error
             } catch BinaryDecodingError.invalidUTF8 {
                 let place = Self.locateInvalidUTF8(plain, options: options).map { " in \($0)" } ?? ""
                 throw .malformed("protobuf: a string field\(place) holds invalid UTF-8")
@@ -69,7 +69,7 @@ public struct ExportDecoder: Sendable {
         }
     }
 
-    private func decodeFiltered(_ plain: [UInt8], options: BinaryDecodingOptions, filter: SpanKeyFilter) throws -> DecodedTraces {
+    private func decodeFiltered(_ plain: [UInt8], options: BinaryDecodingOptions, filter: SpanKeyFilter?) throws -> DecodedTraces {
         var keysOnly = options
         keysOnly.discardUnknownFields = true
         let lazy = try Ingate_Lazy_LazyTraceExport(serializedBytes: plain, options: options)
@@ -84,12 +84,14 @@ public struct ExportDecoder: Sendable {
                 scopeSpans.scope = lazyScope.scope
                 scopeSpans.schemaURL = lazyScope.schemaURL
                 for encoded in lazyScope.spans {
-                    let keys = try Ingate_Lazy_SpanAttributeKeys(serializedBytes: encoded, options: keysOnly)
-                    if filter(keys.attributes.map(\.key)) {
-                        scopeSpans.spans.append(try Span(serializedBytes: encoded, options: options))
-                    } else {
-                        skipped += 1
+                    if let filter {
+                        let keys = try Ingate_Lazy_SpanAttributeKeys(serializedBytes: encoded, options: keysOnly)
+                        guard filter(keys.attributes.map(\.key)) else {
+                            skipped += 1
+                            continue
+                        }
                     }
+                    scopeSpans.spans.append(try Span(serializedBytes: encoded, options: options))
                 }
                 return scopeSpans
             }
@@ -98,16 +100,19 @@ public struct ExportDecoder: Sendable {
         return DecodedTraces(export: export, skippedSpans: skipped)
     }
 
-    /// Decodes an `ExportLogsServiceRequest` (POST /v1/logs).
-    public func decodeLogs(_ body: [UInt8], format: WireFormat, coding: ContentCoding) throws(DecodeError) -> LogsExportRequest {
+    /// Decodes an `ExportLogsServiceRequest` (POST /v1/logs); `admit` is asked before values are built.
+    public func decodeLogs(_ body: [UInt8], format: WireFormat, coding: ContentCoding,
+                           admit: ValueAdmission? = nil) throws(DecodeError) -> LogsExportRequest {
         let plain = try inflate(body, coding: coding)
         let export: LogsExportRequest
         switch format {
         case .json:
-            export = try OTLPJSONDecoder.decodeLogsExport(plain, limits: limits)
+            export = try OTLPJSONDecoder.decodeLogsExport(plain, limits: limits, admit: admit)
         case .protobuf:
             var options = BinaryDecodingOptions()
             options.messageDepthLimit = limits.maxNestingDepth
+            var values = ValueCount(limits: limits, admit: admit)
+            try values.add(ProtobufShapeCheck.check(logs: plain, limits: limits))
             do {
                 export = try LogsExportRequest(serializedBytes: plain, options: options)
             } catch {
@@ -127,6 +132,24 @@ public struct ExportDecoder: Sendable {
             return body
         case .gzip:
             return try GzipInflater.inflate(body, limit: limits.maxInflatedBytes, admit: admit)
+        }
+    }
+
+    /// The values built so far against `maxValues`, each addition admitted before it is built.
+    private struct ValueCount {
+        let limits: DecodingLimits
+        let admit: ValueAdmission?
+        private(set) var total = 0
+
+        init(limits: DecodingLimits, admit: ValueAdmission?) {
+            self.limits = limits
+            self.admit = admit
+        }
+
+        mutating func add(_ values: Int) throws(DecodeError) {
+            total += values
+            guard total <= limits.maxValues else { throw ProtobufShapeCheck.tooManyValues(limits) }
+            if let admit, values > 0, !admit(values) { throw .budgetExhausted }
         }
     }
 

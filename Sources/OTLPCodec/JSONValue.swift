@@ -28,6 +28,33 @@ public struct JSONParser {
         return value
     }
 
+    /// At least as many values as `parse` would build, from one pass over the bytes: the
+    /// document, each object member (a `:`) and each array element (after a `[` or an array's
+    /// `,`), all outside strings. Lets a whole document's memory be reserved before it is built.
+    public static func valueBound(_ bytes: [UInt8]) -> Int {
+        var count = 1
+        var inString = false
+        var escaped = false
+        // Whether each open container is an array; a body nested past what fits is refused anyway.
+        var arrays: [Bool] = []
+        for byte in bytes {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["): count += 1; if arrays.count < 1_024 { arrays.append(true) }
+            case UInt8(ascii: "{"): if arrays.count < 1_024 { arrays.append(false) }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): _ = arrays.popLast()
+            case UInt8(ascii: ":"): count += 1
+            case UInt8(ascii: ","): if arrays.last ?? true { count += 1 }
+            default: break
+            }
+        }
+        return count
+    }
+
     private init(bytes: [UInt8], maxDepth: Int, maxValues: Int) {
         self.bytes = bytes
         self.maxDepth = maxDepth

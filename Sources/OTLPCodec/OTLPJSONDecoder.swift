@@ -5,20 +5,28 @@ import Foundation
 /// enums as integers (names tolerated), lowerCamelCase names (snake_case tolerated), unknown
 /// fields ignored. https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding
 public enum OTLPJSONDecoder {
-    public static func decodeTraceExport(_ bytes: [UInt8], limits: DecodingLimits) throws(DecodeError) -> TraceExportRequest {
-        let document = try JSONParser.parse(bytes, maxDepth: limits.maxNestingDepth, maxValues: limits.maxJSONValues)
+    public static func decodeTraceExport(_ bytes: [UInt8], limits: DecodingLimits,
+                                         admit: ValueAdmission? = nil) throws(DecodeError) -> TraceExportRequest {
+        let document = try parse(bytes, limits: limits, admit: admit)
         var request = TraceExportRequest()
         let root = try JSONObject(document, path: "$")
         request.resourceSpans = try root.array("resourceSpans", "resource_spans").map(resourceSpans)
         return request
     }
 
-    public static func decodeLogsExport(_ bytes: [UInt8], limits: DecodingLimits) throws(DecodeError) -> LogsExportRequest {
-        let document = try JSONParser.parse(bytes, maxDepth: limits.maxNestingDepth, maxValues: limits.maxJSONValues)
+    public static func decodeLogsExport(_ bytes: [UInt8], limits: DecodingLimits,
+                                        admit: ValueAdmission? = nil) throws(DecodeError) -> LogsExportRequest {
+        let document = try parse(bytes, limits: limits, admit: admit)
         var request = LogsExportRequest()
         let root = try JSONObject(document, path: "$")
         request.resourceLogs = try root.array("resourceLogs", "resource_logs").map(resourceLogs)
         return request
+    }
+
+    /// The document, its memory admitted in one step before it is built.
+    private static func parse(_ bytes: [UInt8], limits: DecodingLimits, admit: ValueAdmission?) throws(DecodeError) -> JSONValue {
+        if let admit, !admit(min(JSONParser.valueBound(bytes), limits.maxValues)) { throw .budgetExhausted }
+        return try JSONParser.parse(bytes, maxDepth: limits.maxNestingDepth, maxValues: limits.maxValues)
     }
 
     private static func resourceLogs(_ node: JSONObject) throws(DecodeError) -> ResourceLogs {

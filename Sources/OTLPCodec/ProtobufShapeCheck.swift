@@ -1,6 +1,8 @@
 /// Counts attributes and events in an encoded `ExportTraceServiceRequest` before anything is built,
 /// by stepping over the wire format: a span of 12 million one-byte attributes is refused after a
 /// scan of its bytes, not after swift-protobuf has allocated 12 million messages.
+/// It also counts the values decoding will build (`DecodingLimits.maxValues`): an attribute of a
+/// million empty array elements is two megabytes on the wire and a hundred as messages.
 /// Only the fields that repeat are looked at; the decoder still validates everything else.
 struct ProtobufShapeCheck {
     private let bytes: [UInt8]
@@ -12,21 +14,17 @@ struct ProtobufShapeCheck {
     }
 
     /// Throws `limitExceeded` naming the container whose count is over its limit. Malformed
-    /// framing is left for the decoder to report.
-    static func check(traces bytes: [UInt8], limits: DecodingLimits) throws(DecodeError) {
+    /// framing is left for the decoder to report. Returns the values decoding will build: those of
+    /// the resources, the scopes and the spans `filter` keeps (all when nil), so that their memory
+    /// can be reserved in one step before any is built.
+    static func check(traces bytes: [UInt8], limits: DecodingLimits, keeping filter: SpanKeyFilter?) throws(DecodeError) -> Int {
         let check = ProtobufShapeCheck(bytes, limits: limits)
+        var values = 0
         // ExportTraceServiceRequest.resource_spans = 1
         for resourceSpans in check.fields(1, in: 0..<bytes.count) {
-            // ResourceSpans.resource = 1 { attributes = 1 }
-            for resource in check.fields(1, in: resourceSpans) {
-                try check.limit(check.count(1, in: resource), limits.maxAttributesPerSpan, "a resource", "attributes")
-            }
+            values += try check.resourceAndScopes(of: resourceSpans)
             // ResourceSpans.scope_spans = 2
             for scopeSpans in check.fields(2, in: resourceSpans) {
-                // ScopeSpans.scope = 1 { attributes = 3 }
-                for scope in check.fields(1, in: scopeSpans) {
-                    try check.limit(check.count(3, in: scope), limits.maxAttributesPerSpan, "a scope", "attributes")
-                }
                 // ScopeSpans.spans = 2 { attributes = 9, events = 11 { attributes = 3 } }
                 for span in check.fields(2, in: scopeSpans) {
                     try check.limit(check.count(9, in: span), limits.maxAttributesPerSpan, "a span", "attributes")
@@ -36,9 +34,105 @@ struct ProtobufShapeCheck {
                         try check.limit(check.count(3, in: event), limits.maxAttributesPerSpan, "a span event", "attributes")
                     }
                     try check.limit(events, limits.maxEventsPerSpan, "a span", "events")
+                    if filter?(check.attributeKeys(span)) ?? true {
+                        values += check.values(in: span, as: .span)
+                        guard values <= limits.maxValues else { throw Self.tooManyValues(limits) }
+                    }
                 }
             }
         }
+        return values
+    }
+
+    /// A span's attribute keys (Span.attributes = 9 { key = 1 }), for the filter; invalid UTF-8 is
+    /// repaired here and refused by the decoder.
+    private func attributeKeys(_ span: Range<Int>) -> [String] {
+        fields(9, in: span).flatMap { keyValue in
+            fields(1, in: keyValue).map { String(decoding: bytes[$0], as: UTF8.self) }
+        }
+    }
+
+    /// Checks an encoded `ExportLogsServiceRequest`, whose records are all built: attributes per
+    /// record within their limit. Returns every value decoding it will build.
+    static func check(logs bytes: [UInt8], limits: DecodingLimits) throws(DecodeError) -> Int {
+        let check = ProtobufShapeCheck(bytes, limits: limits)
+        var values = 0
+        // ExportLogsServiceRequest.resource_logs = 1 { resource = 1, scope_logs = 2 }
+        for resourceLogs in check.fields(1, in: 0..<bytes.count) {
+            values += try check.resourceAndScopes(of: resourceLogs)
+            // ScopeLogs.log_records = 2 { attributes = 6 }
+            for scopeLogs in check.fields(2, in: resourceLogs) {
+                for record in check.fields(2, in: scopeLogs) {
+                    try check.limit(check.count(6, in: record), limits.maxAttributesPerSpan, "a log record", "attributes")
+                    values += check.values(in: record, as: .logRecord)
+                }
+                guard values <= limits.maxValues else { throw Self.tooManyValues(limits) }
+            }
+        }
+        return values
+    }
+
+    /// Checks the resource and the scopes of a ResourceSpans or ResourceLogs (the same field
+    /// numbers: resource = 1 { attributes = 1 }, scope_spans or scope_logs = 2 { scope = 1
+    /// { attributes = 3 } }) and returns their values.
+    private func resourceAndScopes(of container: Range<Int>) throws(DecodeError) -> Int {
+        var values = 0
+        for resource in fields(1, in: container) {
+            try limit(count(1, in: resource), limits.maxAttributesPerSpan, "a resource", "attributes")
+            values += self.values(in: resource, as: .resource)
+        }
+        for scopes in fields(2, in: container) {
+            for scope in fields(1, in: scopes) {
+                try limit(count(3, in: scope), limits.maxAttributesPerSpan, "a scope", "attributes")
+                values += self.values(in: scope, as: .scope)
+            }
+        }
+        return values
+    }
+
+    static func tooManyValues(_ limits: DecodingLimits) -> DecodeError {
+        .limitExceeded("the export holds more than \(limits.maxValues) attributes, values, events and links")
+    }
+
+    /// The OTLP messages that hold values, with the fields through which they hold more.
+    enum Holder {
+        case resource, scope, span, event, link, logRecord, keyValue, anyValue, arrayValue, keyValueList
+
+        var children: [(field: UInt64, holder: Holder)] {
+            switch self {
+            case .resource: [(1, .keyValue)]
+            case .scope: [(3, .keyValue)]
+            case .span: [(9, .keyValue), (11, .event), (13, .link)]
+            case .event: [(3, .keyValue)]
+            case .link: [(4, .keyValue)]
+            case .logRecord: [(5, .anyValue), (6, .keyValue)]
+            case .keyValue: [(2, .anyValue)]
+            case .anyValue: [(5, .arrayValue), (6, .keyValueList)]
+            case .arrayValue: [(1, .anyValue)]
+            case .keyValueList: [(1, .keyValue)]
+            }
+        }
+    }
+
+    /// Messages that hold values below the one in `range`, counted depth first with a stack of
+    /// positions rather than recursion (the nesting is the client's). Stops early past
+    /// `maxValues`, or below `maxNestingDepth` levels, where the decoder refuses the body anyway.
+    private func values(in range: Range<Int>, as holder: Holder) -> Int {
+        var count = 0
+        var stack = [(index: range.lowerBound, end: range.upperBound, holder: holder)]
+        while var frame = stack.last, count <= limits.maxValues {
+            guard let (number, payload) = nextField(&frame.index, end: frame.end) else {
+                stack.removeLast()
+                continue
+            }
+            stack[stack.count - 1].index = frame.index
+            guard let payload, let child = frame.holder.children.first(where: { $0.field == number }) else { continue }
+            count += 1
+            if stack.count < 2 * limits.maxNestingDepth + 8 {
+                stack.append((payload.lowerBound, payload.upperBound, child.holder))
+            }
+        }
+        return count
     }
 
     private func limit(_ count: Int, _ limit: Int, _ holder: String, _ what: String) throws(DecodeError) {
@@ -64,28 +158,35 @@ struct ProtobufShapeCheck {
     /// length-delimited fields, its payload. Stops quietly at malformed framing.
     private func walk(_ range: Range<Int>, _ visit: (UInt64, Range<Int>?) -> Void) {
         var index = range.lowerBound
-        let end = range.upperBound
-        while index < end {
-            guard let tag = varint(&index, end: end) else { return }
-            let number = tag >> 3
-            switch tag & 7 {
-            case 0:
-                guard varint(&index, end: end) != nil else { return }
-                visit(number, nil)
-            case 1:
-                index += 8
-                visit(number, nil)
-            case 2:
-                guard let length = varint(&index, end: end), length <= UInt64(end - index) else { return }
-                let payload = index..<index + Int(length)
-                index = payload.upperBound
-                visit(number, payload)
-            case 5:
-                index += 4
-                visit(number, nil)
-            default:
-                return
-            }
+        while let (number, payload) = nextField(&index, end: range.upperBound) {
+            visit(number, payload)
+        }
+    }
+
+    /// The field at `index` (its number, and its payload when length-delimited), moving past it;
+    /// nil at the end or at malformed framing.
+    private func nextField(_ index: inout Int, end: Int) -> (UInt64, Range<Int>?)? {
+        guard index < end, let tag = varint(&index, end: end) else { return nil }
+        let number = tag >> 3
+        switch tag & 7 {
+        case 0:
+            guard varint(&index, end: end) != nil else { return nil }
+            return (number, nil)
+        case 1:
+            guard end - index >= 8 else { return nil }
+            index += 8
+            return (number, nil)
+        case 2:
+            guard let length = varint(&index, end: end), length <= UInt64(end - index) else { return nil }
+            let payload = index..<index + Int(length)
+            index = payload.upperBound
+            return (number, payload)
+        case 5:
+            guard end - index >= 4 else { return nil }
+            index += 4
+            return (number, nil)
+        default:
+            return nil
         }
     }
 

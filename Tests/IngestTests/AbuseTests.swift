@@ -78,7 +78,7 @@ import TestSupport
     @Test func manyJSONValuesAre413WhileParsing() throws {
         let fixture = try HandlerFixture()
         var configuration = IngestConfiguration()
-        configuration.decoding.maxJSONValues = 1_000
+        configuration.decoding.maxValues = 1_000
         let handler = ExportHandler(configuration: configuration, keys: KeyRing(source: fixture.store), sink: fixture.store)
         let attributes = (0..<600).map { #"{"key":"k\#($0)","value":{"intValue":1}}"# }.joined(separator: ",")
         let json = #"{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"x","attributes":[\#(attributes)]}]}]}]}"#
@@ -262,6 +262,30 @@ final class FlakyKeySource: KeySource, @unchecked Sendable {
         let tooBig = handler.respond(to: head(declaring: big.count, encoding: "gzip")) { _ in big }
         #expect(tooBig.status == 413)
         #expect(handler.respond(to: head(declaring: body.count)) { _ in body }.status == 200)
+    }
+
+    /// 10 000 empty array elements are 20 KB on the wire and megabytes as values: the values are
+    /// what is reserved, and after the request the budget is whole again.
+    @Test func valuesAreReservedNotJustBytes() throws {
+        let fixture = try HandlerFixture()
+        var configuration = IngestConfiguration()
+        configuration.memoryBudgetBytes = 1 << 20
+        let handler = ExportHandler(configuration: configuration, keys: KeyRing(source: fixture.store), sink: fixture.store)
+        var span = OTLP.chatSpan()
+        span.attributes += OTLP.attributes(["list": OTLP.array(Array(repeating: AnyValue(), count: 10_000))])
+        let body = OTLP.export(spans: [span]).protobufBytes()
+        #expect(body.count * ExportHandler.decodingCost(.protobuf) < configuration.memoryBudgetBytes)
+        let head = RequestHead(method: "POST", path: "/v1/traces", contentType: "application/x-protobuf",
+                               contentLength: body.count, ingateKey: fixture.key)
+        let response = handler.respond(to: head) { _ in body }
+        #expect(response.status == 413)
+        #expect(String(decoding: response.body, as: UTF8.self).contains("MiB this receiver gives the requests in flight"))
+        #expect(fixture.storedCount == 0)
+        #expect(handler.memoryInUse == 0)
+        let small = OTLP.export(spans: [OTLP.chatSpan()]).protobufBytes()
+        let smallHead = RequestHead(method: "POST", path: "/v1/traces", contentType: "application/x-protobuf",
+                                    contentLength: small.count, ingateKey: fixture.key)
+        #expect(handler.respond(to: smallHead) { _ in small }.status == 200)
     }
 }
 

@@ -50,6 +50,14 @@ def nginx_pids(stack) -> list[int]:
     return master + ([int(p) for p in children.stdout.split()] if children else [])
 
 
+def at_once(count: int, send) -> None:
+    threads = [threading.Thread(target=send) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(300)
+
+
 @contextmanager
 def legitimate_exporter(stack):
     """A real OTLP exporter sending small GenAI exports the whole time; yields its results."""
@@ -118,16 +126,53 @@ def test_sixteen_worst_case_requests_keep_the_worker_under_512_mib(own_stack):
         statuses.append(post(own_stack, body, encoding="gzip").status_code)
 
     with legitimate_exporter(own_stack):
-        threads = [threading.Thread(target=send) for _ in range(16)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(300)
+        at_once(16, send)
     peak = peak_kib(worker) / 1024
     print(f"\n16 x (4 x 15 MiB strings): statuses {sorted(statuses)}, worker peak RSS {peak:.0f} MiB")
     assert set(statuses) <= {200, 503} and 200 in statuses, statuses
     assert peak < 512, f"worker peak RSS {peak:.0f} MiB"
     assert own_stack.worker_pids() == [worker]
+
+
+def tiny_attribute_export(spans: int, attributes: int) -> bytes:
+    """GenAI spans of `attributes` empty attributes each, written on the wire by hand: two bytes
+    an attribute, where the protobuf library would take seconds to build the message."""
+    def field(number: int, payload: bytes) -> bytes:
+        length, varint = len(payload), bytearray()
+        while True:
+            byte, length = length & 0x7F, length >> 7
+            varint.append(byte | (0x80 if length else 0))
+            if not length:
+                break
+        return bytes([number << 3 | 2]) + bytes(varint) + payload
+    genai = field(9, field(1, b"gen_ai.system") + field(2, field(1, b"openai")))
+    empty = field(9, b"") * (attributes - 1)
+    body = b"".join(field(2, field(1, i.to_bytes(16, "big")) + field(2, (i + 1).to_bytes(8, "big")) + field(5, b"chat") + genai + empty)
+                    for i in range(spans))
+    return gzip.compress(field(1, field(2, body)), 6)
+
+
+def test_millions_of_tiny_attributes_cost_what_they_are_not_what_they_weigh(own_stack):
+    [worker] = own_stack.worker_pids()
+    before = own_stack.count()
+    # 32 M empty attributes in a 320 KB body (64 MiB inflated) took 2.7 GB and 32 s, then 200.
+    bomb = tiny_attribute_export(spans=7_900, attributes=4_096)
+    assert len(bomb) < 400_000
+    # 1.2 M attributes in 11 KB: fits the budget alone, one or two at a time.
+    heavy = tiny_attribute_export(spans=300, attributes=2_048)
+    statuses: list[int] = []
+    with legitimate_exporter(own_stack):
+        response = post(own_stack, bomb, encoding="gzip")
+        assert response.status_code == 413, response.content[:200]
+        assert b"more than 2000000" in response.content
+        at_once(16, lambda: statuses.append(post(own_stack, heavy, encoding="gzip").status_code))
+    peak = peak_kib(worker) / 1024
+    print(f"\n32 M tiny attributes: 413; 16 x 1.2 M: statuses {sorted(statuses)}, worker peak RSS {peak:.0f} MiB")
+    assert set(statuses) <= {200, 503} and 200 in statuses, statuses
+    assert peak < 512, f"worker peak RSS {peak:.0f} MiB"
+    assert own_stack.worker_pids() == [worker]
+    # Every heavy export has the same 300 span ids: stored once.
+    assert own_stack.count() - before >= 300
 
 
 def test_unauthenticated_slow_uploads_get_401_before_any_body_is_read(own_stack):
