@@ -22,23 +22,26 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
 
+        // The domain values every layer shares, with no dependencies: LLMLogRecord, content
+        // events, hex ids, and the one JSON value with its parser and writer.
+        .target(name: "LLMLog"),
         // OTLP/HTTP bodies: request decoding (protobuf, OTLP/JSON, gzip) and response encoding
         .target(name: "OTLPCodec", dependencies: [
-            "CZlib",
+            "CZlib", "LLMLog",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ], exclude: ["Generated/README.md"]),
         // Client text made safe for one line of a log or a terminal
         .target(name: "SafeText"),
         // ExportTraceServiceRequest -> [LLMLogRecord]
-        .target(name: "GenAIMapping", dependencies: ["OTLPCodec"]),
+        .target(name: "GenAIMapping", dependencies: ["LLMLog", "OTLPCodec"]),
         // [LLMLogRecord] -> SQLite; API keys
         .target(name: "Storage", dependencies: [
-            "CSQLite", "GenAIMapping", "OTLPCodec",
+            "CSQLite", "LLMLog", "GenAIMapping",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // HTTP request value -> HTTP response value: routing, auth, errors -> statuses
         .target(name: "Ingest", dependencies: [
-            "OTLPCodec", "GenAIMapping", "Storage",
+            "LLMLog", "OTLPCodec", "GenAIMapping", "Storage",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // libfcgi accept loop feeding Ingest
@@ -47,7 +50,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "ingate-otel", dependencies: [
-            "FastCGIServer", "Ingest", "Storage", "GenAIMapping", "SafeText",
+            "FastCGIServer", "Ingest", "Storage", "GenAIMapping", "LLMLog", "SafeText",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -56,10 +59,11 @@ let package = Package(
         .executableTarget(name: "FuzzExport", dependencies: ["OTLPCodec", "GenAIMapping"], path: "Fuzz/FuzzExport"),
 
         .testTarget(name: "SafeTextTests", dependencies: ["SafeText"]),
-        .testTarget(name: "OTLPCodecTests", dependencies: ["OTLPCodec", "TestSupport"]),
-        .testTarget(name: "GenAIMappingTests", dependencies: ["GenAIMapping", "TestSupport"]),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest", "TestSupport"]),
+        .testTarget(name: "LLMLogTests", dependencies: ["LLMLog"]),
+        .testTarget(name: "OTLPCodecTests", dependencies: ["OTLPCodec", "LLMLog", "TestSupport"]),
+        .testTarget(name: "GenAIMappingTests", dependencies: ["GenAIMapping", "LLMLog", "TestSupport"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "LLMLog", "TestSupport"]),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "LLMLog", "TestSupport"]),
         .testTarget(name: "FastCGIServerTests", dependencies: [
             "FastCGIServer", "TestSupport", .product(name: "Logging", package: "swift-log"),
         ]),

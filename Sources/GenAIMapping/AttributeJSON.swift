@@ -1,28 +1,31 @@
 import Foundation
+import LLMLog
 import OTLPCodec
 
 /// Renders OTLP attribute values as JSON: strings, booleans and numbers as themselves, integers
 /// as JSON integers (never through a Double), arrays as arrays, key-value lists as objects,
 /// bytes as base64 and an empty value as null.
 public enum AttributeJSON {
-    /// `{"key": value, ...}`; a repeated key keeps its first value (OTLP keys must be unique).
+    /// `{"key": value, ...}`, keys sorted as in every JSON text Ingate writes; a repeated key keeps
+    /// its first value (OTLP keys must be unique).
     public static func object(_ attributes: [KeyValue]) -> String {
-        var out = JSONOutput(capacity: attributes.count * 48)
+        var out = JSONWriter(capacity: attributes.count * 48)
         writeObject(attributes, into: &out)
         return out.text
     }
 
     public static func value(_ value: AnyValue) -> String {
-        var out = JSONOutput()
+        var out = JSONWriter()
         write(value, into: &out)
         return out.text
     }
 
-    static func writeObject(_ attributes: [KeyValue], into out: inout JSONOutput) {
+    static func writeObject(_ attributes: [KeyValue], into out: inout JSONWriter) {
         out.raw("{")
         var seen = Set<String>()
         var first = true
-        for attribute in attributes where seen.insert(attribute.key).inserted {
+        let unique = attributes.filter { seen.insert($0.key).inserted }
+        for attribute in unique.sorted(by: { $0.key < $1.key }) {
             if !first { out.raw(",") }
             first = false
             out.string(attribute.key)
@@ -32,7 +35,7 @@ public enum AttributeJSON {
         out.raw("}")
     }
 
-    static func write(_ value: AnyValue, into out: inout JSONOutput) {
+    static func write(_ value: AnyValue, into out: inout JSONWriter) {
         switch value.value {
         case .stringValue(let text)?:
             out.string(text)
@@ -41,12 +44,7 @@ public enum AttributeJSON {
         case .intValue(let number)?:
             out.raw(String(number))
         case .doubleValue(let number)?:
-            if number.isFinite {
-                out.raw("\(number)")
-            } else {
-                // JSON has no NaN or infinity; proto3 JSON writes them as strings.
-                out.string(number.isNaN ? "NaN" : (number > 0 ? "Infinity" : "-Infinity"))
-            }
+            out.double(number)
         case .arrayValue(let array)?:
             out.raw("[")
             for (offset, element) in array.values.enumerated() {

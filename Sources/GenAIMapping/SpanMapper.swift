@@ -1,3 +1,4 @@
+import LLMLog
 import Foundation
 import OTLPCodec
 

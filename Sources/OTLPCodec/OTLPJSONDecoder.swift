@@ -1,4 +1,5 @@
 import Foundation
+import LLMLog
 
 /// Decodes OTLP/JSON into the generated messages, following the OTLP rules that differ from the
 /// standard proto3 JSON mapping: hex ids (either case), 64-bit integers as strings or numbers,
@@ -26,7 +27,14 @@ public enum OTLPJSONDecoder {
     /// The document, its memory admitted in one step before it is built.
     private static func parse(_ bytes: [UInt8], limits: DecodingLimits, admit: ValueAdmission?) throws(DecodeError) -> JSONValue {
         if let admit, !admit(min(JSONParser.valueBound(bytes), limits.maxValues)) { throw .budgetExhausted }
-        return try JSONParser.parse(bytes, maxDepth: limits.maxNestingDepth, maxValues: limits.maxValues)
+        do {
+            return try JSONParser.parse(bytes, maxDepth: limits.maxNestingDepth, maxValues: limits.maxValues)
+        } catch {
+            switch error {
+            case .malformed(let why): throw .malformed("JSON: \(why)")
+            case .tooManyValues(let limit): throw .limitExceeded("the JSON document holds more than \(limit) values")
+            }
+        }
     }
 
     private static func resourceLogs(_ node: JSONObject) throws(DecodeError) -> ResourceLogs {

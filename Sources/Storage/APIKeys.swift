@@ -1,6 +1,6 @@
+import LLMLog
 import Crypto
 import Foundation
-import OTLPCodec
 
 /// An API key as listed; the key itself is never stored, only its SHA-256.
 public struct APIKeyInfo: Equatable, Sendable {

@@ -1,7 +1,6 @@
+import LLMLog
 import Crypto
 import Foundation
-import GenAIMapping
-import OTLPCodec
 
 /// Prompt and completion content that arrived as log records, kept in `genai_events` and merged
 /// into the row of the span it names — whichever of the two arrives first. Runs on the store's

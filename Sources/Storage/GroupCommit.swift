@@ -1,5 +1,5 @@
+import LLMLog
 import Foundation
-import GenAIMapping
 
 /// What one request writes: the rows of its GenAI spans, or the content events of its logs.
 struct StoreWrite {

@@ -1,5 +1,5 @@
+import LLMLog
 import Foundation
-import GenAIMapping
 
 /// The SQLite database of LLM logs and API keys: opened (and migrated) once, shared by every
 /// request thread of a process. Calls are serialised on one connection; other processes writing

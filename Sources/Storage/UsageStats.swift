@@ -1,4 +1,3 @@
-import GenAIMapping
 
 /// Calls and tokens of one provider and model over a time window.
 public struct UsageStat: Equatable, Sendable {
@@ -12,19 +11,20 @@ public struct UsageStat: Equatable, Sendable {
 }
 
 extension LogStore {
-    /// Model calls started at or after `sinceUnixNano`, summed per provider and model. Wrapper
-    /// spans (agents, tools, workflows) are left out: their usage repeats their children's.
-    public func usageStats(sinceUnixNano: UInt64) throws(StorageError) -> [UsageStat] {
-        let operations = OperationRules.modelCalls.sorted().map { "'\($0)'" }.joined(separator: ", ")
+    /// Rows of the `operations` that count (the mapping's model calls: wrapper spans repeat their
+    /// children's usage) started at or after `sinceUnixNano`, summed per provider and model.
+    public func usageStats(sinceUnixNano: UInt64, operations: Set<String>) throws(StorageError) -> [UsageStat] {
+        let placeholders = Array(repeating: "?", count: operations.count).joined(separator: ", ")
         return try withConnection { (db) throws(StorageError) -> [UsageStat] in
             let query = try db.prepare("""
                 SELECT provider, model, count(*), total(input_tokens), total(output_tokens),
                        total(cache_read_tokens), total(reasoning_tokens)
                 FROM llm_logs
-                WHERE start_time_unix_nano >= ? AND operation IN (\(operations))
+                WHERE start_time_unix_nano >= ? AND operation IN (\(placeholders))
                 GROUP BY provider, model ORDER BY count(*) DESC, provider, model
                 """)
             query.bind(1, Int64(clamping: sinceUnixNano))
+            for (offset, operation) in operations.sorted().enumerated() { query.bind(Int32(offset + 2), operation) }
             var stats: [UsageStat] = []
             while try query.step() {
                 stats.append(UsageStat(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GenAIMapping
+import LLMLog
 import OTLPCodec
 import Storage
 

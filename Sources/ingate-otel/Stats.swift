@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GenAIMapping
 import Storage
 
 struct Stats: ParsableCommand {
@@ -16,7 +17,7 @@ struct Stats: ParsableCommand {
         let start = UInt64(max(0, Date().timeIntervalSince1970 - seconds) * 1e9)
         let stats: [UsageStat]
         do {
-            stats = try store.usageStats(sinceUnixNano: start)
+            stats = try store.usageStats(sinceUnixNano: start, operations: OperationRules.modelCalls)
         } catch {
             fail(error.description)
         }

@@ -1,3 +1,4 @@
+import LLMLog
 import Foundation
 import Testing
 @testable import GenAIMapping
@@ -112,9 +113,16 @@ import TestSupport
             "empty": AnyValue(),
             "gen_ai.system": OTLP.string("ignored duplicate"),
         ]))
-        #expect(record.attributesJSON == #"{"gen_ai.system":"openai","int":-9007199254740993,"double":0.5,"bool":false,"bytes":"AAH+/w==","nested":[1,["a\"b"],{"k":"v\n"}],"empty":null}"#)
+        #expect(record.attributesJSON == #"{"bool":false,"bytes":"AAH+/w==","double":0.5,"empty":null,"gen_ai.system":"openai","int":-9007199254740993,"nested":[1,["a\"b"],{"k":"v\n"}]}"#)
         let parsed = try JSONSerialization.jsonObject(with: Data(record.attributesJSON.utf8)) as? [String: Any]
         #expect(parsed?["bool"] as? Bool == false)
+    }
+
+    /// Attributes and messages are written by one writer: the same value comes out the same.
+    @Test func attributesAndMessageContentRenderAValueAlike() {
+        let value = OTLP.kvlist(["z": OTLP.double(.nan), "a": OTLP.double(-.infinity), "m": OTLP.array([OTLP.double(1.5)])])
+        #expect(AttributeJSON.value(value) == #"{"a":"-Infinity","m":[1.5],"z":"NaN"}"#)
+        #expect(JSONValue(value).serialized == AttributeJSON.value(value))
     }
 
     @Test func idsTimesStatusAndParentAreCarriedOver() throws {

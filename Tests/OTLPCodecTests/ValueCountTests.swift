@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LLMLog
 @testable import OTLPCodec
 import TestSupport
 

@@ -1,5 +1,4 @@
 import Foundation
-import GenAIMapping
 import Testing
 @testable import Storage
 import TestSupport

@@ -1,5 +1,5 @@
+import LLMLog
 import Foundation
-import GenAIMapping
 import Testing
 @testable import Storage
 import TestSupport

@@ -1,5 +1,5 @@
+import LLMLog
 import Foundation
-import GenAIMapping
 import Testing
 @testable import Storage
 import TestSupport
@@ -18,7 +18,7 @@ import TestSupport
         return row
     }
 
-    @Test func wrapperSpansAreLeftOutOfTokenTotals() throws {
+    @Test func onlyTheOperationsAskedForAreCounted() throws {
         let fixture = StoreFixture()
         let store = try fixture.open()
         let key = try store.createKey(name: "dev")
@@ -30,7 +30,7 @@ import TestSupport
             call("0000000000000005", operation: "embeddings", model: "text-embedding-3-small", input: 50, output: 0),
             call("0000000000000006", operation: "chat", input: 9, output: 9, start: 1_000),       // outside the window
         ], apiKeyID: key.id, receivedAt: 1)
-        let stats = try store.usageStats(sinceUnixNano: 1_900_000_000_000_000_000)
+        let stats = try store.usageStats(sinceUnixNano: 1_900_000_000_000_000_000, operations: ["chat", "embeddings"])
         #expect(stats == [
             UsageStat(provider: "openai", model: "gpt-4o", calls: 2, inputTokens: 1_000, outputTokens: 1_000,
                       cacheReadTokens: 500, reasoningTokens: 2),

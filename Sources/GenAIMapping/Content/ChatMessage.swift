@@ -1,3 +1,4 @@
+import LLMLog
 import OTLPCodec
 
 /// One message in the canonical form of the current GenAI conventions
@@ -12,7 +13,7 @@ struct ChatMessage: Equatable {
 
     /// `[{"role": …, "parts": [{"type": "text", "content": …}], "finish_reason": …}]`
     static func serialize(_ messages: [ChatMessage]) -> String {
-        var out = JSONOutput(capacity: 1024)
+        var out = JSONWriter(capacity: 1024)
         out.raw("[")
         for (offset, message) in messages.enumerated() {
             if offset > 0 { out.raw(",") }
@@ -46,7 +47,7 @@ enum MessagePart: Equatable {
     case toolCallResponse(id: String?, response: JSONValue)
     case other(JSONValue)
 
-    func write(into out: inout JSONOutput) {
+    func write(into out: inout JSONWriter) {
         switch self {
         case .text(let content):
             out.raw("{\"type\":\"text\",\"content\":")

@@ -1,3 +1,4 @@
+import LLMLog
 import OTLPCodec
 
 /// Prompt or completion content as found on a span: the text to store, and the canonical

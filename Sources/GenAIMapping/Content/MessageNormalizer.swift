@@ -1,3 +1,4 @@
+import LLMLog
 import OTLPCodec
 
 /// Turns message lists of every dialect (current semconv parts, OpenAI chat messages and choices,

@@ -1,12 +1,9 @@
-/// A parsed JSON document. Numbers keep their source text so that 64-bit integers (nanosecond
-/// timestamps exceed 2^53) never pass through a Double.
-public indirect enum JSONValue: Equatable, Sendable {
-    case null
-    case bool(Bool)
-    case number(String)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
+/// Why a JSON text could not be parsed.
+public enum JSONParseError: Error, Equatable, Sendable {
+    /// Not JSON; the text says what and at which byte.
+    case malformed(String)
+    /// More values than the caller allows.
+    case tooManyValues(limit: Int)
 }
 
 /// A strict RFC 8259 parser with a nesting limit, so that hostile input cannot overflow the stack.
@@ -19,7 +16,7 @@ public struct JSONParser {
     private var valuesLeft: Int
     private let maxValues: Int
 
-    public static func parse(_ bytes: [UInt8], maxDepth: Int, maxValues: Int = .max) throws(DecodeError) -> JSONValue {
+    public static func parse(_ bytes: [UInt8], maxDepth: Int, maxValues: Int = .max) throws(JSONParseError) -> JSONValue {
         var parser = JSONParser(bytes: bytes, maxDepth: maxDepth, maxValues: maxValues)
         parser.skipWhitespace()
         let value = try parser.parseValue()
@@ -62,8 +59,8 @@ public struct JSONParser {
         self.valuesLeft = maxValues
     }
 
-    private func failure(_ what: String) -> DecodeError {
-        .malformed("JSON: \(what) at byte \(index)")
+    private func failure(_ what: String) -> JSONParseError {
+        .malformed("\(what) at byte \(index)")
     }
 
     private mutating func skipWhitespace() {
@@ -75,10 +72,10 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseValue() throws(DecodeError) -> JSONValue {
+    private mutating func parseValue() throws(JSONParseError) -> JSONValue {
         guard index < bytes.count else { throw failure("unexpected end of input") }
         valuesLeft -= 1
-        guard valuesLeft >= 0 else { throw .limitExceeded("the JSON document holds more than \(maxValues) values") }
+        guard valuesLeft >= 0 else { throw .tooManyValues(limit: maxValues) }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()
@@ -91,7 +88,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func expectLiteral(_ literal: String) throws(DecodeError) {
+    private mutating func expectLiteral(_ literal: String) throws(JSONParseError) {
         let expected = Array(literal.utf8)
         guard index + expected.count <= bytes.count, bytes[index..<index + expected.count].elementsEqual(expected) else {
             throw failure("invalid literal")
@@ -99,12 +96,12 @@ public struct JSONParser {
         index += expected.count
     }
 
-    private mutating func enter() throws(DecodeError) {
+    private mutating func enter() throws(JSONParseError) {
         depth += 1
         guard depth <= maxDepth else { throw failure("nesting deeper than \(maxDepth) levels") }
     }
 
-    private mutating func parseObject() throws(DecodeError) -> JSONValue {
+    private mutating func parseObject() throws(JSONParseError) -> JSONValue {
         try enter()
         index += 1
         var members: [String: JSONValue] = [:]
@@ -133,7 +130,7 @@ public struct JSONParser {
         return .object(members)
     }
 
-    private mutating func parseArray() throws(DecodeError) -> JSONValue {
+    private mutating func parseArray() throws(JSONParseError) -> JSONValue {
         try enter()
         index += 1
         var elements: [JSONValue] = []
@@ -156,7 +153,7 @@ public struct JSONParser {
         return .array(elements)
     }
 
-    private mutating func parseNumber() throws(DecodeError) -> String {
+    private mutating func parseNumber() throws(JSONParseError) -> String {
         let start = index
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count else { throw failure("incomplete number") }
@@ -183,7 +180,7 @@ public struct JSONParser {
         return index - start
     }
 
-    private mutating func parseString() throws(DecodeError) -> String {
+    private mutating func parseString() throws(JSONParseError) -> String {
         index += 1
         let start = index
         // Fast path: no escapes, so the bytes between the quotes are the string.
@@ -236,7 +233,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseHex4() throws(DecodeError) -> UInt32 {
+    private mutating func parseHex4() throws(JSONParseError) -> UInt32 {
         guard index + 4 <= bytes.count else { throw failure("incomplete \\u escape") }
         var value: UInt32 = 0
         for _ in 0..<4 {
@@ -247,7 +244,7 @@ public struct JSONParser {
         return value
     }
 
-    private mutating func parseUnicodeEscape() throws(DecodeError) -> Unicode.Scalar {
+    private mutating func parseUnicodeEscape() throws(JSONParseError) -> Unicode.Scalar {
         let first = try parseHex4()
         if (0xD800...0xDBFF).contains(first) {
             guard index + 2 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {

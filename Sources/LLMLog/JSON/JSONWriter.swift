@@ -1,28 +1,28 @@
 /// A JSON text being written as UTF-8 bytes. Strings are copied in runs and only the characters
 /// JSON requires are escaped: per-character appends to a Swift `String` cost several times more,
 /// and every kept span renders its attributes and messages through here.
-struct JSONOutput {
-    private(set) var bytes: [UInt8] = []
+public struct JSONWriter {
+    public private(set) var bytes: [UInt8] = []
 
-    init(capacity: Int = 256) {
+    public init(capacity: Int = 256) {
         bytes.reserveCapacity(capacity)
     }
 
-    var text: String { String(decoding: bytes, as: UTF8.self) }
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
 
-    mutating func raw(_ text: StaticString) {
+    public mutating func raw(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
-    mutating func raw(_ text: String) {
+    public mutating func raw(_ text: String) {
         bytes.append(contentsOf: text.utf8)
     }
 
-    mutating func byte(_ value: UInt8) {
+    public mutating func byte(_ value: UInt8) {
         bytes.append(value)
     }
 
-    mutating func string(_ text: String) {
+    public mutating func string(_ text: String) {
         bytes.append(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { utf8 in
@@ -37,6 +37,15 @@ struct JSONOutput {
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// A finite number as Swift prints it (valid JSON); NaN and the infinities as proto3 JSON strings.
+    public mutating func double(_ number: Double) {
+        if number.isFinite { raw("\(number)") } else { string(Self.nonFiniteName(number)) }
+    }
+
+    static func nonFiniteName(_ number: Double) -> String {
+        number.isNaN ? "NaN" : (number > 0 ? "Infinity" : "-Infinity")
     }
 
     private mutating func escape(_ byte: UInt8) {
