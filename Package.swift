@@ -25,6 +25,8 @@ let package = Package(
         // The domain values every layer shares, with no dependencies: LLMLogRecord, content
         // events, hex ids, and the one JSON value with its parser and writer.
         .target(name: "LLMLog"),
+        // The form of API keys and their one hash, for the stores and for ingestion
+        .target(name: "APIKeys", dependencies: ["LLMLog", .product(name: "Crypto", package: "swift-crypto")]),
         // OTLP/HTTP bodies: request decoding (protobuf, OTLP/JSON, gzip) and response encoding
         .target(name: "OTLPCodec", dependencies: [
             "CZlib", "LLMLog",
@@ -34,14 +36,14 @@ let package = Package(
         .target(name: "SafeText"),
         // ExportTraceServiceRequest -> [LLMLogRecord]
         .target(name: "GenAIMapping", dependencies: ["LLMLog", "OTLPCodec"]),
-        // [LLMLogRecord] -> SQLite; API keys
+        // LogStore in SQLite: the LLM log, content events and API keys
         .target(name: "Storage", dependencies: [
-            "CSQLite", "LLMLog", "GenAIMapping",
+            "CSQLite", "LLMLog", "APIKeys",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // HTTP request value -> HTTP response value: routing, auth, errors -> statuses
         .target(name: "Ingest", dependencies: [
-            "LLMLog", "OTLPCodec", "GenAIMapping", "Storage",
+            "LLMLog", "APIKeys", "OTLPCodec", "GenAIMapping",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // libfcgi accept loop feeding Ingest
@@ -50,7 +52,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "ingate-otel", dependencies: [
-            "FastCGIServer", "Ingest", "Storage", "GenAIMapping", "LLMLog", "SafeText",
+            "FastCGIServer", "Ingest", "Storage", "GenAIMapping", "LLMLog", "APIKeys", "SafeText",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -62,10 +64,10 @@ let package = Package(
         .testTarget(name: "LLMLogTests", dependencies: ["LLMLog"]),
         .testTarget(name: "OTLPCodecTests", dependencies: ["OTLPCodec", "LLMLog", "TestSupport"]),
         .testTarget(name: "GenAIMappingTests", dependencies: ["GenAIMapping", "LLMLog", "TestSupport"]),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "LLMLog", "TestSupport"]),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest", "LLMLog", "TestSupport"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "LLMLog", "APIKeys", "GenAIMapping", "TestSupport"]),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "LLMLog", "APIKeys", "Storage", "GenAIMapping", "TestSupport"]),
         .testTarget(name: "FastCGIServerTests", dependencies: [
-            "FastCGIServer", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            "FastCGIServer", "Ingest", "Storage", "GenAIMapping", "LLMLog", "TestSupport", .product(name: "Logging", package: "swift-log"),
         ]),
         // Small builders for OTLP exports shared by the test targets.
         .target(name: "TestSupport", dependencies: [

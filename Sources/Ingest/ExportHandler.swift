@@ -2,7 +2,6 @@ import LLMLog
 import Foundation
 import GenAIMapping
 import OTLPCodec
-import Storage
 
 /// Settings of the ingest path, built once by the executable.
 public struct IngestConfiguration: Sendable {
@@ -176,7 +175,7 @@ public struct ExportHandler: Sendable {
             guard writing <= configuration.maxStoredBytesPerRequest else {
                 throw .payloadTooLarge("this export would store \(writing) bytes; one request may store \(configuration.maxStoredBytesPerRequest)")
             }
-            outcome.stored = try storing { () throws(StorageError) in
+            outcome.stored = try storing { () throws(StoreError) in
                 try sink.insert(mapped.records, apiKeyID: apiKeyID, receivedAt: receivedAt)
             }
             var response = TraceExportResponse()
@@ -197,7 +196,7 @@ public struct ExportHandler: Sendable {
             guard writing <= configuration.maxStoredBytesPerRequest else {
                 throw .payloadTooLarge("this export would store \(writing) bytes; one request may store \(configuration.maxStoredBytesPerRequest)")
             }
-            outcome.stored = try storing { () throws(StorageError) in
+            outcome.stored = try storing { () throws(StoreError) in
                 try sink.insertEvents(mapped.events, apiKeyID: apiKeyID, receivedAt: receivedAt)
             }
             var response = LogsExportResponse()
@@ -243,7 +242,7 @@ public struct ExportHandler: Sendable {
         }
     }
 
-    private func storing(_ body: () throws(StorageError) -> Int) throws(IngestError) -> Int {
+    private func storing(_ body: () throws(StoreError) -> Int) throws(IngestError) -> Int {
         do {
             return try body()
         } catch {

@@ -1,5 +1,5 @@
+import LLMLog
 import OTLPCodec
-import Storage
 
 /// Every way a request can fail. `ErrorResponse` turns each into its status, headers and body;
 /// nothing else decides a status.
@@ -11,7 +11,7 @@ public enum IngestError: Error, Equatable {
     case unsupportedMediaType(String)
     case payloadTooLarge(String)
     case badRequest(String)
-    case storage(StorageError)
+    case storage(StoreError)
     /// The process's memory budget for requests in flight is spent (`MemoryBudget`).
     case overloaded(String)
     case internalError(String)

@@ -1,14 +1,6 @@
 import Foundation
-import Storage
-
-/// Where active API keys come from; `LogStore` is the real one.
-public protocol KeySource: Sendable {
-    func activeKeys() throws(StorageError) -> [ActiveKey]
-    /// The id of the active key with this SHA-256, looked up directly.
-    func activeKeyID(hash: [UInt8]) throws(StorageError) -> Int64?
-}
-
-extension LogStore: KeySource {}
+import APIKeys
+import LLMLog
 
 /// Checks presented API keys against the active keys, re-read from storage every few seconds so
 /// that a revoked key stops working in a running server. Keys are compared as SHA-256 digests in
@@ -32,7 +24,7 @@ public final class KeyRing: @unchecked Sendable {
     /// The id of the active key equal to `key`, or nil. A key created a moment ago is found at
     /// once: a miss asks storage for that digest (an index lookup whose timing depends on the
     /// digest, which says nothing about the key).
-    public func keyID(for key: String) throws(StorageError) -> Int64? {
+    public func keyID(for key: String) throws(StoreError) -> Int64? {
         let digest = APIKeyFormat.sha256(key)
         if let id = Self.match(digest, in: try current(maxAge: refreshInterval)) { return id }
         guard let id = try source.activeKeyID(hash: digest) else { return nil }
@@ -48,7 +40,7 @@ public final class KeyRing: @unchecked Sendable {
         return match
     }
 
-    private func current(maxAge: TimeInterval) throws(StorageError) -> [ActiveKey] {
+    private func current(maxAge: TimeInterval) throws(StoreError) -> [ActiveKey] {
         lock.lock()
         defer { lock.unlock() }
         if let loadedAt, Date().timeIntervalSince(loadedAt) < maxAge { return keys }

@@ -1,63 +1,27 @@
-import LLMLog
-import Crypto
+import APIKeys
 import Foundation
+import LLMLog
 
-/// An API key as listed; the key itself is never stored, only its SHA-256.
-public struct APIKeyInfo: Equatable, Sendable {
-    public var id: Int64
-    public var name: String
-    /// Unix milliseconds.
-    public var createdAt: Int64
-    public var revokedAt: Int64?
-}
-
-/// An active key's id and the SHA-256 of the key string.
-public struct ActiveKey: Sendable {
-    public var id: Int64
-    public var hash: [UInt8]
-
-    public init(id: Int64, hash: [UInt8]) {
-        self.id = id
-        self.hash = hash
-    }
-}
-
-public enum APIKeyFormat {
-    public static let prefix = "sk-ingate-"
-
-    /// `sk-ingate-` and 40 random base62 characters (≈ 238 bits).
-    public static func generate() -> String {
-        let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-        var generator = SystemRandomNumberGenerator()
-        let body = (0..<40).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] }
-        return prefix + String(body)
-    }
-
-    public static func sha256(_ key: String) -> [UInt8] {
-        Array(SHA256.hash(data: Data(key.utf8)))
-    }
-
-    public static func sha256Hex(_ key: String) -> String {
-        Hex.encode(sha256(key))
-    }
-}
-
-extension LogStore {
+extension SQLiteLogStore {
     /// Creates a key and returns it; this is the only time the key exists in clear.
-    public func createKey(name: String, key: String = APIKeyFormat.generate()) throws(StorageError) -> (id: Int64, key: String) {
+    public func createKey(name: String, key: String = APIKeyFormat.generate()) throws(StoreError) -> (id: Int64, key: String) {
+        (try addKey(name: name, key: key), key)
+    }
+
+    public func addKey(name: String, key: String) throws(StoreError) -> Int64 {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        return try withConnection { (db) throws(StorageError) -> (id: Int64, key: String) in
+        return try withConnection { (db) throws(StorageError) -> Int64 in
             let insert = try db.prepare("INSERT INTO api_keys (name, key_hash, created_at) VALUES (?, ?, ?)")
             insert.bind(1, name)
             insert.bind(2, APIKeyFormat.sha256Hex(key))
             insert.bind(3, now)
             try insert.run()
-            return (db.lastInsertRowID, key)
+            return db.lastInsertRowID
         }
     }
 
     /// The id of the key with this exact value, if it exists (revoked or not).
-    public func keyID(forKey key: String) throws(StorageError) -> Int64? {
+    public func keyID(forKey key: String) throws(StoreError) -> Int64? {
         try withConnection { (db) throws(StorageError) -> Int64? in
             let query = try db.prepare("SELECT id FROM api_keys WHERE key_hash = ?")
             query.bind(1, APIKeyFormat.sha256Hex(key))
@@ -65,7 +29,7 @@ extension LogStore {
         }
     }
 
-    public func listKeys() throws(StorageError) -> [APIKeyInfo] {
+    public func listKeys() throws(StoreError) -> [APIKeyInfo] {
         try withConnection { (db) throws(StorageError) -> [APIKeyInfo] in
             let query = try db.prepare("SELECT id, name, created_at, revoked_at FROM api_keys ORDER BY id")
             var keys: [APIKeyInfo] = []
@@ -78,7 +42,7 @@ extension LogStore {
     }
 
     /// Revokes a key; revoking twice keeps the first time.
-    public func revokeKey(id: Int64) throws(StorageError) {
+    public func revokeKey(id: Int64) throws(StoreError) {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         try withConnection { (db) throws(StorageError) in
             let exists = try db.prepare("SELECT 1 FROM api_keys WHERE id = ?")
@@ -92,7 +56,7 @@ extension LogStore {
     }
 
     /// The id of the key with this SHA-256 if it is not revoked.
-    public func activeKeyID(hash: [UInt8]) throws(StorageError) -> Int64? {
+    public func activeKeyID(hash: [UInt8]) throws(StoreError) -> Int64? {
         try withConnection { (db) throws(StorageError) -> Int64? in
             let query = try db.prepare("SELECT id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL")
             query.bind(1, Hex.encode(hash))
@@ -101,7 +65,7 @@ extension LogStore {
     }
 
     /// Every key that is not revoked, as (id, SHA-256 bytes).
-    public func activeKeys() throws(StorageError) -> [ActiveKey] {
+    public func activeKeys() throws(StoreError) -> [ActiveKey] {
         try withConnection { (db) throws(StorageError) -> [ActiveKey] in
             let query = try db.prepare("SELECT id, key_hash FROM api_keys WHERE revoked_at IS NULL")
             var keys: [ActiveKey] = []

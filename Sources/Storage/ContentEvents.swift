@@ -12,16 +12,17 @@ final class ContentEvents {
     private let waiting: SQLiteStatement
     private let anyForKey: SQLiteStatement
     private let findRow: SQLiteStatement
-    private let inputs: SQLiteStatement
-    private let outputs: SQLiteStatement
+    private let spanEvents: SQLiteStatement
     private let updateRow: SQLiteStatement
+    private let join: ContentJoinRule
 
     /// Bits of `llm_logs.content_from_events`.
     private static let promptFromEvents: Int64 = 1
     private static let completionFromEvents: Int64 = 2
 
-    init(_ connection: SQLiteConnection) throws(StorageError) {
+    init(_ connection: SQLiteConnection, join: @escaping ContentJoinRule) throws(StorageError) {
         self.connection = connection
+        self.join = join
         insertEvent = try connection.prepare("""
             INSERT OR IGNORE INTO genai_events (api_key_id, trace_id, span_id, side, time_unix_nano, position,
                 choice_index, messages, received_at, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -30,8 +31,7 @@ final class ContentEvents {
         waiting = try connection.prepare("SELECT 1 FROM genai_events WHERE \(span) LIMIT 1")
         anyForKey = try connection.prepare("SELECT 1 FROM genai_events WHERE api_key_id = ? LIMIT 1")
         findRow = try connection.prepare("SELECT id, prompt, completion, content_from_events FROM llm_logs WHERE \(span)")
-        inputs = try connection.prepare("SELECT messages FROM genai_events WHERE \(span) AND side = 0 ORDER BY time_unix_nano, position")
-        outputs = try connection.prepare("SELECT messages FROM genai_events WHERE \(span) AND side = 1 ORDER BY choice_index, time_unix_nano, position")
+        spanEvents = try connection.prepare("SELECT side, time_unix_nano, position, choice_index, messages FROM genai_events WHERE \(span)")
         updateRow = try connection.prepare("UPDATE llm_logs SET prompt = ?, completion = ?, content_from_events = ? WHERE id = ?")
     }
 
@@ -81,46 +81,37 @@ final class ContentEvents {
         try merge(apiKeyID: apiKeyID, traceID: traceID, spanID: spanID)
     }
 
-    /// Rebuilds the row's prompt and completion from every event of its span. Content the span
-    /// carried itself wins: events fill only what is empty or came from events before.
+    /// Rebuilds the row's prompt and completion from every event of its span, by the join rule.
     private func merge(apiKeyID: Int64, traceID: String, spanID: String) throws(StorageError) {
         bindSpan(findRow, apiKeyID, traceID, spanID)
         guard try findRow.step(), let rowID = findRow.int64(0) else {
             findRow.reset()
             return
         }
-        var prompt = findRow.string(1)
-        var completion = findRow.string(2)
-        var fromEvents = findRow.int64(3) ?? 0
+        let bits = findRow.int64(3) ?? 0
+        let row = SpanContent(prompt: findRow.string(1), completion: findRow.string(2),
+                              promptFromEvents: bits & Self.promptFromEvents != 0,
+                              completionFromEvents: bits & Self.completionFromEvents != 0)
         findRow.reset()
 
-        if prompt == nil || fromEvents & Self.promptFromEvents != 0,
-           let merged = try concatenated(inputs, apiKeyID, traceID, spanID) {
-            prompt = merged
-            fromEvents |= Self.promptFromEvents
+        bindSpan(spanEvents, apiKeyID, traceID, spanID)
+        var events: [GenAIContentEvent] = []
+        while try spanEvents.step() {
+            events.append(GenAIContentEvent(
+                traceID: traceID, spanID: spanID,
+                side: GenAIContentEvent.Side(rawValue: Int(spanEvents.int64(0) ?? 0)) ?? .input,
+                timeUnixNano: UInt64(clamping: spanEvents.int64(1) ?? 0), position: Int(spanEvents.int64(2) ?? 0),
+                choiceIndex: spanEvents.int64(3).map { Int($0) }, messagesJSON: spanEvents.string(4) ?? "[]"))
         }
-        if completion == nil || fromEvents & Self.completionFromEvents != 0,
-           let merged = try concatenated(outputs, apiKeyID, traceID, spanID) {
-            completion = merged
-            fromEvents |= Self.completionFromEvents
-        }
-        updateRow.bind(1, prompt)
-        updateRow.bind(2, completion)
-        updateRow.bind(3, fromEvents)
+        spanEvents.reset()
+
+        let joined = join(row, events)
+        guard joined != row else { return }
+        updateRow.bind(1, joined.prompt)
+        updateRow.bind(2, joined.completion)
+        updateRow.bind(3, (joined.promptFromEvents ? Self.promptFromEvents : 0) | (joined.completionFromEvents ? Self.completionFromEvents : 0))
         updateRow.bind(4, rowID)
         try updateRow.run()
-    }
-
-    /// The message arrays of the matching events joined into one array, in the query's order.
-    private func concatenated(_ query: SQLiteStatement, _ apiKeyID: Int64, _ traceID: String, _ spanID: String) throws(StorageError) -> String? {
-        bindSpan(query, apiKeyID, traceID, spanID)
-        defer { query.reset() }
-        var items: [Substring] = []
-        while try query.step() {
-            guard let array = query.string(0), array.count > 2 else { continue }
-            items.append(array.dropFirst().dropLast())
-        }
-        return items.isEmpty ? nil : "[" + items.joined(separator: ",") + "]"
     }
 
     /// Deletes up to `limit` events received before `cutoff` (unix ms). Returns how many went.

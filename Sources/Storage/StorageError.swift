@@ -1,5 +1,8 @@
-/// Why storage refused a call. `isRetryable` tells whether the client should try again later
-/// (busy or unavailable storage: 503) or not (a bug or a bad request: 500).
+import LLMLog
+
+/// Why SQLite refused a call, in its own terms; callers of the store see it as a `StoreError`.
+/// `isRetryable` tells whether the client should try again later (busy or unavailable storage:
+/// 503) or not (a bug or a bad request: 500).
 public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The database file or its folder cannot be opened or created.
     case cannotOpen(path: String, reason: String)
@@ -30,5 +33,10 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
         case .failed(let reason): "storage error: \(reason)"
         case .noSuchKey(let id): "no API key with id \(id)"
         }
+    }
+
+    /// The same, as much as a store's callers need to know.
+    public var storeError: StoreError {
+        isRetryable ? .retryable(description) : .permanent(description)
     }
 }

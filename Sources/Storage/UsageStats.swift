@@ -1,19 +1,9 @@
+import LLMLog
 
-/// Calls and tokens of one provider and model over a time window.
-public struct UsageStat: Equatable, Sendable {
-    public var provider: String?
-    public var model: String?
-    public var calls: Int64
-    public var inputTokens: Int64
-    public var outputTokens: Int64
-    public var cacheReadTokens: Int64
-    public var reasoningTokens: Int64
-}
-
-extension LogStore {
+extension SQLiteLogStore {
     /// Rows of the `operations` that count (the mapping's model calls: wrapper spans repeat their
     /// children's usage) started at or after `sinceUnixNano`, summed per provider and model.
-    public func usageStats(sinceUnixNano: UInt64, operations: Set<String>) throws(StorageError) -> [UsageStat] {
+    public func usageStats(sinceUnixNano: UInt64, operations: Set<String>) throws(StoreError) -> [UsageStat] {
         let placeholders = Array(repeating: "?", count: operations.count).joined(separator: ", ")
         return try withConnection { (db) throws(StorageError) -> [UsageStat] in
             let query = try db.prepare("""

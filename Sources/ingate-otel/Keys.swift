@@ -1,5 +1,8 @@
+import APIKeys
 import ArgumentParser
 import Foundation
+import LLMLog
+import GenAIMapping
 import Storage
 
 struct Keys: ParsableCommand {
@@ -75,9 +78,11 @@ struct Keys: ParsableCommand {
     }
 }
 
-func openStore(_ database: DatabaseOption) -> LogStore {
+/// The store of `--db`, with the mapping's rule for joining content events; exits on failure.
+func openStore(_ database: DatabaseOption, busyTimeoutMilliseconds: Int32 = 5_000) -> SQLiteLogStore {
     do {
-        return try LogStore(path: database.path)
+        return try SQLiteLogStore(path: database.path, busyTimeoutMilliseconds: busyTimeoutMilliseconds,
+                                  joiningContent: ContentJoin.rule)
     } catch {
         fail(error.description)
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import FastCGIServer
 import Foundation
 import Ingest
+import LLMLog
 import Logging
 import Storage
 
@@ -44,12 +45,7 @@ struct Serve: ParsableCommand {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "ingate-otel")
 
-        let store: LogStore
-        do {
-            store = try LogStore(path: database.path, busyTimeoutMilliseconds: busyTimeoutMs)
-        } catch {
-            fail(error.description)
-        }
+        let store = openStore(database, busyTimeoutMilliseconds: busyTimeoutMs)
 
         let listenFD: Int32
         do {
@@ -80,7 +76,7 @@ struct Serve: ParsableCommand {
 
     /// Once a minute, drops content events older than the retention period, in small
     /// transactions on a thread of its own so that ingestion never waits long for it.
-    private func startEventCleanup(store: LogStore, shutdown: ShutdownSignal, logger: Logger) {
+    private func startEventCleanup(store: any LogStore, shutdown: ShutdownSignal, logger: Logger) {
         let retention = Int64(eventRetention) * 1000
         let thread = Thread {
             var next = Date()
@@ -89,7 +85,7 @@ struct Serve: ParsableCommand {
                     next = Date().addingTimeInterval(60)
                     let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - retention
                     do {
-                        let deleted = try store.deleteExpiredEvents(before: cutoff)
+                        let deleted = try store.deleteExpiredEvents(before: cutoff, batch: 500)
                         if deleted > 0 { logger.info("dropped expired content events", metadata: ["count": "\(deleted)"]) }
                     } catch {
                         logger.warning("event cleanup failed", metadata: ["error": "\(error)"])

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LLMLog
 import GenAIMapping
 import Storage
 

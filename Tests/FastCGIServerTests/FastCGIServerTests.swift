@@ -1,3 +1,5 @@
+import LLMLog
+import GenAIMapping
 import Foundation
 import Ingest
 import Logging
@@ -12,13 +14,13 @@ import TestSupport
 final class RunningServer: @unchecked Sendable {
     let folder = temporaryFolder()
     var socketPath: String { folder + "/fcgi.sock" }
-    let store: LogStore
+    let store: SQLiteLogStore
     let key: String
     private let shutdown = ShutdownSignal()
     private let finished = DispatchSemaphore(value: 0)
 
     init(threads: Int = 4) throws {
-        store = try LogStore(path: folder + "/ingate.db")
+        store = try SQLiteLogStore(path: folder + "/ingate.db", joiningContent: ContentJoin.rule)
         key = try store.createKey(name: "dev").key
         let fd = try ListeningSocket.open(path: folder + "/fcgi.sock", mode: 0o600)
         let handler = ExportHandler(configuration: IngestConfiguration(), keys: KeyRing(source: store), sink: store)

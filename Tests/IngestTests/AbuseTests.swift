@@ -1,3 +1,5 @@
+import LLMLog
+import APIKeys
 import Foundation
 import OTLPCodec
 import Testing
@@ -142,12 +144,12 @@ final class FlakyKeySource: KeySource, @unchecked Sendable {
     let keys: [ActiveKey]
     var failing = false
     init(keys: [ActiveKey]) { self.keys = keys }
-    func activeKeys() throws(StorageError) -> [ActiveKey] {
-        if failing { throw .busy }
+    func activeKeys() throws(StoreError) -> [ActiveKey] {
+        if failing { throw .retryable("database is busy") }
         return keys
     }
-    func activeKeyID(hash: [UInt8]) throws(StorageError) -> Int64? {
-        if failing { throw .busy }
+    func activeKeyID(hash: [UInt8]) throws(StoreError) -> Int64? {
+        if failing { throw .retryable("database is busy") }
         return keys.first { $0.hash == hash }?.id
     }
 }
@@ -162,7 +164,7 @@ final class FlakyKeySource: KeySource, @unchecked Sendable {
         Thread.sleep(forTimeInterval: 0.1)
         #expect(try ring.keyID(for: key) == 7)   // briefly unreadable: the last list still holds
         Thread.sleep(forTimeInterval: 0.3)
-        #expect(throws: StorageError.busy) { try ring.keyID(for: key) }
+        #expect(throws: StoreError.retryable("database is busy")) { try ring.keyID(for: key) }
     }
 }
 

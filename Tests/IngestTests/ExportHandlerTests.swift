@@ -1,3 +1,6 @@
+import APIKeys
+import LLMLog
+import GenAIMapping
 import Foundation
 import OTLPCodec
 import SwiftProtobuf
@@ -9,13 +12,13 @@ import TestSupport
 /// A handler over a real store in a temporary folder, with one active and one revoked key.
 final class HandlerFixture {
     let folder = temporaryFolder()
-    let store: LogStore
+    let store: SQLiteLogStore
     let key: String
     let revokedKey: String
     let handler: ExportHandler
 
     init(maxInflatedBytes: Int = 64 << 20, busyTimeoutMilliseconds: Int32 = 5_000) throws {
-        store = try LogStore(path: folder + "/ingate.db", busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        store = try SQLiteLogStore(path: folder + "/ingate.db", busyTimeoutMilliseconds: busyTimeoutMilliseconds, joiningContent: ContentJoin.rule)
         key = try store.createKey(name: "dev").key
         let revoked = try store.createKey(name: "old")
         try store.revokeKey(id: revoked.id)
@@ -118,7 +121,7 @@ let export = OTLP.export(spans: [OTLP.chatSpan(number: 1), OTLP.httpSpan(number:
     @Test func busyStorageAnswers503WithRetryAfterAndStoresNothing() throws {
         let fixture = try HandlerFixture(busyTimeoutMilliseconds: 100)
         _ = fixture.send(body: OTLP.export(spans: []).protobufBytes())   // loads the keys
-        let other = try LogStore(path: fixture.folder + "/ingate.db")
+        let other = try SQLiteLogStore(path: fixture.folder + "/ingate.db", joiningContent: ContentJoin.rule)
         try other.withConnectionForTests("BEGIN IMMEDIATE")
         let response = fixture.send(body: export.protobufBytes())
         try other.withConnectionForTests("ROLLBACK")
@@ -203,7 +206,7 @@ let export = OTLP.export(spans: [OTLP.chatSpan(number: 1), OTLP.httpSpan(number:
     }
 }
 
-extension LogStore {
+extension SQLiteLogStore {
     func withConnectionForTests(_ sql: String) throws {
         try withConnection { db throws(StorageError) in try db.execute(sql) }
     }

@@ -1,3 +1,5 @@
+import APIKeys
+import GenAIMapping
 import LLMLog
 import Foundation
 import Testing
@@ -10,12 +12,12 @@ final class StoreFixture {
     var path: String { folder + "/ingate.db" }
     deinit { removeTemporaryFolder(folder) }
 
-    func open(busyTimeoutMilliseconds: Int32 = 5_000) throws -> LogStore {
-        try LogStore(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+    func open(busyTimeoutMilliseconds: Int32 = 5_000) throws -> SQLiteLogStore {
+        try SQLiteLogStore(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, joiningContent: ContentJoin.rule)
     }
 }
 
-extension LogStore {
+extension SQLiteLogStore {
     /// Makes any insert of a row named "boom" fail, to see what a failing row undoes.
     func refuseRowsNamedBoom() throws {
         try withConnection { db throws(StorageError) in
@@ -66,7 +68,7 @@ func record(_ spanID: String = "eee19b7ec3c1b101", spanName: String = "chat gpt-
         let store = try fixture.open()
         let key = try store.createKey(name: "dev")
         try store.refuseRowsNamedBoom()
-        #expect(throws: StorageError.failed("refused")) {
+        #expect(throws: StoreError.permanent("storage error: refused")) {
             try store.insert([record("eee19b7ec3c1b101"), record("eee19b7ec3c1b102", spanName: "boom")], apiKeyID: key.id, receivedAt: 1)
         }
         #expect(try store.recentLogs(limit: 10).isEmpty)
@@ -111,17 +113,17 @@ func record(_ spanID: String = "eee19b7ec3c1b101", spanName: String = "chat gpt-
         #expect {
             try fixture.open()
         } throws: { error in
-            (error as? StorageError)?.description.contains(fixture.path) == true
+            (error as? StoreError).map { !$0.isRetryable && $0.description.contains(fixture.path) } == true
         }
     }
 
     @Test func aMissingFolderFailsFastNamingThePath() {
         let path = "/nonexistent-\(UUID().uuidString)/ingate.db"
         #expect {
-            try LogStore(path: path)
+            try SQLiteLogStore(path: path, joiningContent: ContentJoin.rule)
         } throws: { error in
-            guard case .cannotOpen(let failedPath, let reason)? = error as? StorageError else { return false }
-            return failedPath == path && reason.contains("does not exist") && (error as! StorageError).description.contains(path)
+            guard let error = error as? StoreError, !error.isRetryable else { return false }
+            return error.description == "cannot open database \(path): folder \((path as NSString).deletingLastPathComponent) does not exist"
         }
     }
 
@@ -131,10 +133,9 @@ func record(_ spanID: String = "eee19b7ec3c1b101", spanName: String = "chat gpt-
         let key = try store.createKey(name: "dev")
         let other = try fixture.open()
         try other.withConnection { db throws(StorageError) in try db.execute("BEGIN IMMEDIATE") }
-        #expect(throws: StorageError.busy) {
+        #expect(throws: StoreError.retryable("database is busy")) {
             try store.insert([record()], apiKeyID: key.id, receivedAt: 1)
         }
-        #expect(StorageError.busy.isRetryable)
         try other.withConnection { db throws(StorageError) in try db.execute("ROLLBACK") }
         #expect(try store.insert([record()], apiKeyID: key.id, receivedAt: 1) == 1)
     }
@@ -170,7 +171,7 @@ func record(_ spanID: String = "eee19b7ec3c1b101", spanName: String = "chat gpt-
         #expect(keys[1].revokedAt == nil)
         #expect(try store.activeKeys().map(\.id) == [b.id])
         #expect(try store.activeKeys()[0].hash == APIKeyFormat.sha256(b.key))
-        #expect(throws: StorageError.noSuchKey(99)) { try store.revokeKey(id: 99) }
+        #expect(throws: StoreError.permanent("no API key with id 99")) { try store.revokeKey(id: 99) }
     }
 
     @Test func generatedKeysDiffer() {

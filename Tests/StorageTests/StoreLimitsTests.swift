@@ -1,3 +1,4 @@
+import LLMLog
 import Foundation
 import Testing
 @testable import Storage
@@ -68,9 +69,8 @@ import TestSupport
         #expect {
             try fixture.open()
         } throws: { error in
-            (error as? StorageError)?.description.contains("corrupt or not a database") == true
+            (error as? StoreError).map { !$0.isRetryable && $0.description.contains("corrupt or not a database") } == true
         }
-        #expect(!StorageError.corrupt("file is not a database").isRetryable)
     }
 
     @Test func theWALIsTruncatedAfterACheckpoint() throws {

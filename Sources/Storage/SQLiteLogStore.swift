@@ -1,10 +1,11 @@
+import APIKeys
 import LLMLog
 import Foundation
 
-/// The SQLite database of LLM logs and API keys: opened (and migrated) once, shared by every
+/// The LLM log and API keys in one SQLite database file, the embedded `LogStore`: opened (and migrated) once, shared by every
 /// request thread of a process. Calls are serialised on one connection; other processes writing
 /// the same file wait up to the busy timeout.
-public final class LogStore: @unchecked Sendable {
+public final class SQLiteLogStore: LogStore, @unchecked Sendable {
     public let path: String
     /// Bytes the WAL file is truncated to after a checkpoint.
     static let walSizeLimit = 64 << 20
@@ -25,7 +26,17 @@ public final class LogStore: @unchecked Sendable {
     }
 
     /// Opens or creates the database at `path`, failing fast with a message naming the path.
-    public init(path: String, busyTimeoutMilliseconds: Int32 = 5_000) throws(StorageError) {
+    /// `joinContent` is the mapping's rule for joining content events onto rows.
+    public convenience init(path: String, busyTimeoutMilliseconds: Int32 = 5_000,
+                            joiningContent joinContent: @escaping ContentJoinRule) throws(StoreError) {
+        do {
+            try self.init(opening: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, joinContent: joinContent)
+        } catch {
+            throw error.storeError
+        }
+    }
+
+    init(opening path: String, busyTimeoutMilliseconds: Int32, joinContent: @escaping ContentJoinRule) throws(StorageError) {
         self.path = path
         try Self.checkFolder(of: path)
         let isNew = !FileManager.default.fileExists(atPath: path)
@@ -54,7 +65,7 @@ public final class LogStore: @unchecked Sendable {
                 """)
             insertResource = try connection.prepare("INSERT OR IGNORE INTO resources (sha256, json) VALUES (?, ?)")
             selectResource = try connection.prepare("SELECT id FROM resources WHERE sha256 = ?")
-            events = try ContentEvents(connection)
+            events = try ContentEvents(connection, join: joinContent)
         } catch {
             throw Self.openingError(error, path: path)
         }
@@ -70,18 +81,26 @@ public final class LogStore: @unchecked Sendable {
     /// were new: a span already stored for this key (a retried export) is skipped by the unique
     /// index. Concurrent calls share one transaction (`GroupCommit`).
     @discardableResult
-    public func insert(_ records: [LLMLogRecord], apiKeyID: Int64, receivedAt: Int64) throws(StorageError) -> Int {
+    public func insert(_ records: [LLMLogRecord], apiKeyID: Int64, receivedAt: Int64) throws(StoreError) -> Int {
         guard !records.isEmpty else { return 0 }
-        return try groupCommit.submit(StoreWrite(payload: .spans(records), apiKeyID: apiKeyID, receivedAt: receivedAt))
+        do {
+            return try groupCommit.submit(StoreWrite(payload: .spans(records), apiKeyID: apiKeyID, receivedAt: receivedAt))
+        } catch {
+            throw error.storeError
+        }
     }
 
     /// Stores content events of one logs request, all or none, and merges them into the rows of
     /// their spans that exist already; the others wait for their span. Returns how many were new
     /// (a retried export adds none).
     @discardableResult
-    public func insertEvents(_ events: [GenAIContentEvent], apiKeyID: Int64, receivedAt: Int64) throws(StorageError) -> Int {
+    public func insertEvents(_ events: [GenAIContentEvent], apiKeyID: Int64, receivedAt: Int64) throws(StoreError) -> Int {
         guard !events.isEmpty else { return 0 }
-        return try groupCommit.submit(StoreWrite(payload: .events(events), apiKeyID: apiKeyID, receivedAt: receivedAt))
+        do {
+            return try groupCommit.submit(StoreWrite(payload: .events(events), apiKeyID: apiKeyID, receivedAt: receivedAt))
+        } catch {
+            throw error.storeError
+        }
     }
 
     /// One transaction for a batch of requests, each in its own savepoint. A request whose rows
@@ -201,8 +220,8 @@ public final class LogStore: @unchecked Sendable {
     }
 
     /// The newest stored logs, newest first.
-    public func recentLogs(limit: Int) throws(StorageError) -> [StoredLog] {
-        try locked { () throws(StorageError) -> [StoredLog] in
+    public func recentLogs(limit: Int) throws(StoreError) -> [StoredLog] {
+        try withConnection { (connection) throws(StorageError) -> [StoredLog] in
             let query = try connection.prepare("""
                 SELECT l.id, l.api_key_id, l.received_at, l.trace_id, l.span_id, l.parent_span_id, l.service_name,
                        l.span_name, l.operation, l.provider, l.model, l.prompt, l.completion, l.input_tokens,
@@ -255,13 +274,13 @@ public final class LogStore: @unchecked Sendable {
     /// after the retention period. Deletes in small transactions so that ingestion, which shares
     /// the connection, waits at most one of them. Returns how many were deleted.
     @discardableResult
-    public func deleteExpiredEvents(before cutoff: Int64, batch: Int = 500) throws(StorageError) -> Int {
+    public func deleteExpiredEvents(before cutoff: Int64, batch: Int = 500) throws(StoreError) -> Int {
         var total = 0
         while true {
             let deleted = try withConnection { (db) throws(StorageError) -> Int in
                 try db.execute("BEGIN IMMEDIATE")
                 do throws(StorageError) {
-                    let count = try events.deleteExpired(before: cutoff, limit: batch)
+                    let count = try self.events.deleteExpired(before: cutoff, limit: batch)
                     try db.execute("COMMIT")
                     return count
                 } catch {
@@ -274,9 +293,14 @@ public final class LogStore: @unchecked Sendable {
         }
     }
 
-    /// Runs `body` on the shared connection, holding the lock.
-    func withConnection<T>(_ body: (SQLiteConnection) throws(StorageError) -> T) throws(StorageError) -> T {
-        try locked { () throws(StorageError) -> T in try body(connection) }
+    /// Runs `body` on the shared connection, holding the lock; its SQLite error becomes the
+    /// store's (retryable or permanent).
+    func withConnection<T>(_ body: (SQLiteConnection) throws(StorageError) -> T) throws(StoreError) -> T {
+        do {
+            return try locked { () throws(StorageError) -> T in try body(connection) }
+        } catch {
+            throw error.storeError
+        }
     }
 
     /// `NSLock.withLock` with the typed error preserved.
@@ -332,13 +356,4 @@ public final class LogStore: @unchecked Sendable {
         if case .cannotOpen = error { return error }
         return .cannotOpen(path: path, reason: error.description)
     }
-}
-
-/// A stored row as read back: the record plus what the store added.
-public struct StoredLog: Equatable, Sendable {
-    public var id: Int64
-    public var apiKeyID: Int64
-    /// Unix milliseconds.
-    public var receivedAt: Int64
-    public var record: LLMLogRecord
 }

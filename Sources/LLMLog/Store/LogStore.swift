@@ -1,0 +1,123 @@
+/// Where active API keys come from, for checking presented keys.
+public protocol KeySource: Sendable {
+    /// Every key that is not revoked.
+    func activeKeys() throws(StoreError) -> [ActiveKey]
+    /// The id of the active key with this SHA-256, looked up directly.
+    func activeKeyID(hash: [UInt8]) throws(StoreError) -> Int64?
+}
+
+/// Where the records of a request go, durably and all or none.
+public protocol LogSink: Sendable {
+    /// Stores the records; returns how many were new (a retried export's spans are skipped).
+    func insert(_ records: [LLMLogRecord], apiKeyID: Int64, receivedAt: Int64) throws(StoreError) -> Int
+    /// Stores content events and joins them onto their spans' rows (with the `ContentJoinRule` the
+    /// store was given); returns how many were new.
+    func insertEvents(_ events: [GenAIContentEvent], apiKeyID: Int64, receivedAt: Int64) throws(StoreError) -> Int
+}
+
+/// The LLM log and its API keys, whatever engine holds them: what ingestion and every command
+/// need, and all a backend implements. SQLite (`SQLiteLogStore`) is the embedded one.
+public protocol LogStore: KeySource, LogSink, AnyObject {
+    /// Adds a key given in clear (stored as its SHA-256 only); returns its id.
+    func addKey(name: String, key: String) throws(StoreError) -> Int64
+    /// The id of the key with this value, revoked or not.
+    func keyID(forKey key: String) throws(StoreError) -> Int64?
+    func listKeys() throws(StoreError) -> [APIKeyInfo]
+    /// Revokes a key; revoking twice keeps the first time. A key that does not exist is permanent.
+    func revokeKey(id: Int64) throws(StoreError)
+    /// The newest rows, newest first.
+    func recentLogs(limit: Int) throws(StoreError) -> [StoredLog]
+    /// Rows of `operations` started at or after `sinceUnixNano`, summed per provider and model.
+    func usageStats(sinceUnixNano: UInt64, operations: Set<String>) throws(StoreError) -> [UsageStat]
+    /// Deletes content events received before `cutoff` (unix ms) that still wait for their span,
+    /// in transactions of `batch`; returns how many went.
+    func deleteExpiredEvents(before cutoff: Int64, batch: Int) throws(StoreError) -> Int
+    /// Closes the store; later calls fail. Called on shutdown after the last request.
+    func close()
+}
+
+/// What a span's row holds of prompt and completion, and which of it came from content events
+/// (rather than from the span itself, whose own content always wins).
+public struct SpanContent: Equatable, Sendable {
+    public var prompt: String?
+    public var completion: String?
+    public var promptFromEvents: Bool
+    public var completionFromEvents: Bool
+
+    public init(prompt: String?, completion: String?, promptFromEvents: Bool = false, completionFromEvents: Bool = false) {
+        self.prompt = prompt
+        self.completion = completion
+        self.promptFromEvents = promptFromEvents
+        self.completionFromEvents = completionFromEvents
+    }
+}
+
+/// How a span's content events join its row: given what the row holds and every event of its
+/// span, what the row holds after. Pure; the mapping layer owns it (`ContentJoin.join`), and a
+/// store applies it inside the transaction that stores the span or the events.
+public typealias ContentJoinRule = @Sendable (_ row: SpanContent, _ events: [GenAIContentEvent]) -> SpanContent
+
+/// An API key as listed; the key itself is never stored, only its SHA-256.
+public struct APIKeyInfo: Equatable, Sendable {
+    public var id: Int64
+    public var name: String
+    /// Unix milliseconds.
+    public var createdAt: Int64
+    public var revokedAt: Int64?
+
+    public init(id: Int64, name: String, createdAt: Int64, revokedAt: Int64?) {
+        self.id = id
+        self.name = name
+        self.createdAt = createdAt
+        self.revokedAt = revokedAt
+    }
+}
+
+/// An active key's id and the SHA-256 of the key string.
+public struct ActiveKey: Sendable {
+    public var id: Int64
+    public var hash: [UInt8]
+
+    public init(id: Int64, hash: [UInt8]) {
+        self.id = id
+        self.hash = hash
+    }
+}
+
+/// A stored row as read back: the record plus what the store added.
+public struct StoredLog: Equatable, Sendable {
+    public var id: Int64
+    public var apiKeyID: Int64
+    /// Unix milliseconds.
+    public var receivedAt: Int64
+    public var record: LLMLogRecord
+
+    public init(id: Int64, apiKeyID: Int64, receivedAt: Int64, record: LLMLogRecord) {
+        self.id = id
+        self.apiKeyID = apiKeyID
+        self.receivedAt = receivedAt
+        self.record = record
+    }
+}
+
+/// Calls and tokens of one provider and model over a time window.
+public struct UsageStat: Equatable, Sendable {
+    public var provider: String?
+    public var model: String?
+    public var calls: Int64
+    public var inputTokens: Int64
+    public var outputTokens: Int64
+    public var cacheReadTokens: Int64
+    public var reasoningTokens: Int64
+
+    public init(provider: String?, model: String?, calls: Int64, inputTokens: Int64, outputTokens: Int64,
+                cacheReadTokens: Int64, reasoningTokens: Int64) {
+        self.provider = provider
+        self.model = model
+        self.calls = calls
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.cacheReadTokens = cacheReadTokens
+        self.reasoningTokens = reasoningTokens
+    }
+}
