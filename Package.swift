@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // C libraries, each behind a module map with a small shim header.
@@ -43,16 +44,20 @@ let package = Package(
         ]),
         // HTTP request value -> HTTP response value: routing, auth, errors -> statuses
         .target(name: "Ingest", dependencies: [
-            "LLMLog", "APIKeys", "OTLPCodec", "GenAIMapping",
+            "LLMLog", "APIKeys", "OTLPCodec", "GenAIMapping", "SafeText",
+            .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // libfcgi accept loop feeding Ingest
+        // libfcgi accept loop: FastCGI requests in HTTP terms to a FastCGIResponder, whatever it serves
         .target(name: "FastCGIServer", dependencies: [
-            "CFastCGI", "Ingest", "SafeText",
+            "CFastCGI",
+            .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The receiver's HTTP endpoint (Ingest) behind the FastCGI server: the one place they meet
+        .target(name: "FastCGIEndpoint", dependencies: ["FastCGIServer", "Ingest"]),
         .executableTarget(name: "ingate-otel", dependencies: [
-            "FastCGIServer", "Ingest", "Storage", "GenAIMapping", "LLMLog", "APIKeys", "SafeText",
+            "FastCGIServer", "FastCGIEndpoint", "Ingest", "Storage", "GenAIMapping", "LLMLog", "APIKeys", "SafeText",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -67,7 +72,8 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "LLMLog", "APIKeys", "GenAIMapping", "TestSupport"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "LLMLog", "APIKeys", "Storage", "GenAIMapping", "TestSupport"]),
         .testTarget(name: "FastCGIServerTests", dependencies: [
-            "FastCGIServer", "Ingest", "Storage", "GenAIMapping", "LLMLog", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            "FastCGIServer", "FastCGIEndpoint", "Ingest", "Storage", "GenAIMapping", "LLMLog", "TestSupport",
+            .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"),
         ]),
         // Small builders for OTLP exports shared by the test targets.
         .target(name: "TestSupport", dependencies: [

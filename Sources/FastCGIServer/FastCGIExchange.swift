@@ -1,6 +1,6 @@
 import CFastCGI
 import Foundation
-import Ingest
+import HTTPTypes
 
 /// One accepted FastCGI request: its CGI parameters, its body stream and its response stream.
 /// The only code that reads or writes through libfcgi's request pointers.
@@ -12,19 +12,33 @@ struct FastCGIExchange {
         return String(cString: value)
     }
 
-    /// The request line as nginx (or any CGI-speaking server) describes it.
-    func head() -> RequestHead {
-        RequestHead(
-            method: parameter("REQUEST_METHOD") ?? "GET",
-            path: path(),
-            contentType: parameter("CONTENT_TYPE").flatMap { $0.isEmpty ? nil : $0 },
-            contentEncoding: parameter("HTTP_CONTENT_ENCODING"),
-            contentLength: parameter("CONTENT_LENGTH").flatMap { Int($0) },
-            ingateKey: parameter("HTTP_X_INGATE_KEY"),
-            authorization: parameter("HTTP_AUTHORIZATION"),
-            remoteAddress: parameter("REMOTE_ADDR"),
-            authStep: parameter("INGATE_AUTH_STEP").flatMap(AuthStep.init(rawValue:))
-        )
+    /// The request as nginx (or any CGI-speaking server) describes it: `HTTP_X_INGATE_KEY`
+    /// becomes the header `x-ingate-key`, `CONTENT_TYPE` and `CONTENT_LENGTH` their headers.
+    func fastCGIRequest() -> FastCGIRequest {
+        var fields = HTTPFields()
+        var variables: [String: String] = [:]
+        var entry = request.pointee.envp
+        while let pair = entry?.pointee {
+            entry = entry?.advanced(by: 1)
+            let text = String(cString: pair)
+            guard let equals = text.firstIndex(of: "=") else { continue }
+            let name = String(text[..<equals])
+            let value = String(text[text.index(after: equals)...])
+            if name == "CONTENT_TYPE" || name == "CONTENT_LENGTH" {
+                // The CGI variables are the body's description (RFC 3875 4.1); a server may also
+                // pass the headers as HTTP_CONTENT_*, or set a variable twice: one value each.
+                fields[name == "CONTENT_TYPE" ? .contentType : .contentLength] = value.isEmpty ? nil : value
+            } else if name.hasPrefix("HTTP_") {
+                let header = name.dropFirst(5).replacingOccurrences(of: "_", with: "-").lowercased()
+                guard header != "content-type", header != "content-length" else { continue }
+                if let fieldName = HTTPField.Name(header) { fields.append(HTTPField(name: fieldName, value: value)) }
+            } else {
+                variables[name] = value
+            }
+        }
+        let method = HTTPRequest.Method(parameter("REQUEST_METHOD") ?? "GET") ?? .get
+        let head = HTTPRequest(method: method, scheme: nil, authority: nil, path: path(), headerFields: fields)
+        return FastCGIRequest(head: head, remoteAddress: variables["REMOTE_ADDR"], variables: variables)
     }
 
     /// nginx sets DOCUMENT_URI; other servers SCRIPT_NAME (+ PATH_INFO); REQUEST_URI is the last
@@ -36,7 +50,7 @@ struct FastCGIExchange {
         return String(uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "/")
     }
 
-    /// Reads the whole body, refusing to hold more than `limit` bytes.
+    /// Reads the whole body, but no more than `limit + 1` bytes: one more says it is too long.
     func readBody(limit: Int) throws -> [UInt8] {
         var body: [UInt8] = []
         if let declared = parameter("CONTENT_LENGTH").flatMap(Int.init), declared > 0 {
@@ -48,8 +62,8 @@ struct FastCGIExchange {
                 buffer.withMemoryRebound(to: CChar.self) { FCGX_GetStr($0.baseAddress, Int32($0.count), request.pointee.in) }
             }
             if count <= 0 { break }
-            if body.count + Int(count) > limit { throw BodyTooLarge() }
-            body.append(contentsOf: chunk[0..<Int(count)])
+            body.append(contentsOf: chunk[0..<min(Int(count), limit + 1 - body.count)])
+            if body.count > limit { return body }
         }
         if FCGX_GetError(request.pointee.in) != 0 {
             throw ExchangeError.bodyReadFailed
@@ -69,10 +83,12 @@ struct FastCGIExchange {
         }
     }
 
-    func write(_ response: HTTPResponse) {
-        var head = "Status: \(response.status) \(Self.reason(response.status))\r\n"
-        for header in response.headers {
-            head += "\(header.name): \(header.value)\r\n"
+    func write(_ response: FastCGIResponse) {
+        let status = response.head.status
+        let reason = status.reasonPhrase.isEmpty ? Self.reason(status.code) : status.reasonPhrase
+        var head = "Status: \(status.code) \(reason)\r\n"
+        for field in response.head.headerFields where field.name != .contentLength {
+            head += "\(field.name.rawName): \(field.value)\r\n"
         }
         head += "Content-Length: \(response.body.count)\r\n\r\n"
         let out = request.pointee.out
@@ -87,6 +103,7 @@ struct FastCGIExchange {
     static func reason(_ status: Int) -> String {
         switch status {
         case 200: "OK"
+        case 204: "No Content"
         case 400: "Bad Request"
         case 401: "Unauthorized"
         case 404: "Not Found"

@@ -1,29 +1,25 @@
 import CFastCGI
 import Foundation
-import Ingest
 import Logging
-import SafeText
 
-/// A FastCGI responder: `threads` workers, each with its own `FCGX_Request`, accept connections
-/// on one listening socket and answer them with the `ExportHandler`. Runs until `shutdown` is
-/// requested, then lets the requests in flight finish.
+/// A FastCGI server: `threads` workers, each with its own `FCGX_Request`, accept connections on
+/// one listening socket and answer them with the `FastCGIResponder`. Runs until `shutdown` is
+/// requested, then lets the requests in flight finish. It logs its own life, not requests: the
+/// responder knows what a request was.
 public final class FastCGIServer: Sendable {
     private let listenFD: Int32
     private let threads: Int
-    private let handler: any RequestHandler
+    private let responder: any FastCGIResponder
     private let logger: Logger
     private let shutdown: ShutdownSignal
-    private let logEachRequest: Bool
 
     /// Bytes of an unread body we are willing to swallow after answering early (413).
     private static let discardLimit = 16 << 20
 
-    public init(listenFD: Int32, threads: Int, handler: any RequestHandler, logger: Logger, shutdown: ShutdownSignal,
-                logEachRequest: Bool = true) {
+    public init(listenFD: Int32, threads: Int, responder: any FastCGIResponder, logger: Logger, shutdown: ShutdownSignal) {
         self.listenFD = listenFD
-        self.logEachRequest = logEachRequest
         self.threads = max(1, threads)
-        self.handler = handler
+        self.responder = responder
         self.logger = logger
         self.shutdown = shutdown
     }
@@ -81,28 +77,8 @@ public final class FastCGIServer: Sendable {
     }
 
     private func serve(_ exchange: FastCGIExchange) {
-        let started = DispatchTime.now()
-        let head = exchange.head()
-        let response = handler.respond(to: head) { limit in try exchange.readBody(limit: limit) }
+        let response = responder.respond(to: exchange.fastCGIRequest()) { limit in try exchange.readBody(limit: limit) }
         exchange.discardBody(limit: Self.discardLimit)
         exchange.write(response)
-        guard logEachRequest || response.status >= 500 else { return }
-        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
-        var metadata: Logger.Metadata = [
-            "status": "\(response.status)",
-            "method": "\(SafeText.escaped(head.method))",
-            "path": "\(SafeText.escaped(head.path))",
-            "bytes_in": "\(response.outcome.bodyBytes)",
-            "bytes_out": "\(response.body.count)",
-            "signal": "\(response.outcome.signal)",
-            "kept": "\(response.outcome.kept)",
-            "stored": "\(response.outcome.stored)",
-            "dropped": "\(response.outcome.dropped)",
-            "rejected": "\(response.outcome.rejected)",
-            "ms": "\(String(format: "%.2f", elapsed))",
-        ]
-        // Error texts quote paths, content types and span names sent by the client.
-        if let error = response.outcome.error { metadata["error"] = "\(SafeText.escaped(error))" }
-        logger.info("request", metadata: metadata)
     }
 }

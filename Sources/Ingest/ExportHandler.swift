@@ -82,7 +82,7 @@ public struct ExportHandler: Sendable {
         }
     }
 
-    public func respond(to head: RequestHead, readBody: BodyReader) -> HTTPResponse {
+    public func respond(to head: RequestHead, readBody: BodyReader) -> ExportResponse {
         // Errors answer in the request's encoding where it is one of ours, else JSON.
         let format = WireFormat(contentType: head.contentType) ?? .json
         var outcome = ExportOutcome()
@@ -92,27 +92,27 @@ public struct ExportHandler: Sendable {
         defer { MemoryReservation.returnFreedMemory(afterReserving: reservation.bytes) }
         do {
             let body = try process(head, readBody: readBody, reservation: reservation, outcome: &outcome)
-            return HTTPResponse(status: 200, headers: [("Content-Type", format.contentType)], body: body, outcome: outcome)
+            return ExportResponse(status: 200, headers: [("Content-Type", format.contentType)], body: body, outcome: outcome)
         } catch {
             return ErrorResponse.response(for: error, format: format, outcome: outcome)
         }
     }
 
-    private func respond(to step: AuthStep, head: RequestHead, format: WireFormat, outcome: ExportOutcome) -> HTTPResponse {
+    private func respond(to step: AuthStep, head: RequestHead, format: WireFormat, outcome: ExportOutcome) -> ExportResponse {
         var outcome = outcome
         outcome.signal = "auth-\(step.rawValue)"
         // Requests the export path refuses before authenticating get their answer there.
         guard Self.signal(for: head.path, prefix: configuration.pathPrefix) != nil, head.method == "POST" else {
-            return HTTPResponse(status: 204, headers: [], body: [], outcome: outcome)
+            return ExportResponse(status: 204, headers: [], body: [], outcome: outcome)
         }
         do {
             _ = try authenticate(head)
-            return HTTPResponse(status: 204, headers: [], body: [], outcome: outcome)
+            return ExportResponse(status: 204, headers: [], body: [], outcome: outcome)
         } catch {
             let refusal = ErrorResponse.response(for: error, format: format, outcome: outcome)
             var headers: [(name: String, value: String)] = [("X-Ingate-Refusal", String(refusal.status))]
             headers += refusal.headers.filter { $0.name == "Retry-After" }
-            return HTTPResponse(status: 401, headers: headers, body: [], outcome: refusal.outcome)
+            return ExportResponse(status: 401, headers: headers, body: [], outcome: refusal.outcome)
         }
     }
 
@@ -138,11 +138,10 @@ public struct ExportHandler: Sendable {
         let body: [UInt8]
         do {
             body = try readBody(limit)
-        } catch is BodyTooLarge {
-            throw .payloadTooLarge("request body is over the \(limit)-byte limit")
         } catch {
             throw .badRequest("cannot read the request body: \(error)")
         }
+        guard body.count <= limit else { throw .payloadTooLarge("request body is over the \(limit)-byte limit") }
         outcome.bodyBytes = body.count
 
         // Inflated before decoding, so that its size is reserved before anything is built from it.

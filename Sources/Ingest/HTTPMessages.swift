@@ -40,7 +40,7 @@ public enum AuthStep: String, Sendable {
 }
 
 /// A complete response, ready to be written by whichever server carries it.
-public struct HTTPResponse: Sendable {
+public struct ExportResponse: Sendable {
     public var status: Int
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
@@ -74,10 +74,5 @@ public struct ExportOutcome: Sendable, Equatable {
     public init() {}
 }
 
-/// Reads the request body, at most `limit` bytes; throws `BodyTooLarge` past it.
+/// Reads the request body: all of it, or its first `limit + 1` bytes when it is longer.
 public typealias BodyReader = (_ limit: Int) throws -> [UInt8]
-
-/// Thrown by a `BodyReader` when the body turns out longer than the limit.
-public struct BodyTooLarge: Error {
-    public init() {}
-}

@@ -22,7 +22,7 @@ enum ErrorResponse {
     /// Seconds a client should wait before retrying a busy or unavailable store.
     static let retryAfterSeconds = 2
 
-    static func response(for error: IngestError, format: WireFormat, outcome: ExportOutcome) -> HTTPResponse {
+    static func response(for error: IngestError, format: WireFormat, outcome: ExportOutcome) -> ExportResponse {
         let (status, rpcCode, message): (Int, Int32, String) = switch error {
         case .notFound(let path): (404, 5, "no OTLP endpoint at \(path); traces are accepted at /v1/traces, logs at /v1/logs")
         case .methodNotAllowed(let method): (405, 12, "method \(method) is not allowed; use POST")
@@ -42,7 +42,7 @@ enum ErrorResponse {
         if case .tooManyFailedAuthentications(let seconds) = error { headers.append(("Retry-After", String(seconds))) }
         var outcome = outcome
         outcome.error = message
-        return HTTPResponse(status: status, headers: headers,
+        return ExportResponse(status: status, headers: headers,
                             body: RPCStatus(code: rpcCode, message: message).encoded(as: format),
                             outcome: outcome)
     }

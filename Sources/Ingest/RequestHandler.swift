@@ -1,7 +1,7 @@
 /// Answers one request given its head and a way to read its body. `ExportHandler` is the product;
 /// `DiscardHandler` is the benchmark's ceiling.
 public protocol RequestHandler: Sendable {
-    func respond(to head: RequestHead, readBody: BodyReader) -> HTTPResponse
+    func respond(to head: RequestHead, readBody: BodyReader) -> ExportResponse
 }
 
 extension ExportHandler: RequestHandler {}
@@ -11,9 +11,9 @@ extension ExportHandler: RequestHandler {}
 public struct DiscardHandler: RequestHandler {
     public init() {}
 
-    public func respond(to head: RequestHead, readBody: BodyReader) -> HTTPResponse {
+    public func respond(to head: RequestHead, readBody: BodyReader) -> ExportResponse {
         var outcome = ExportOutcome()
         outcome.bodyBytes = (try? readBody(64 << 20).count) ?? 0
-        return HTTPResponse(status: 200, headers: [("Content-Type", "application/x-protobuf")], body: [], outcome: outcome)
+        return ExportResponse(status: 200, headers: [("Content-Type", "application/x-protobuf")], body: [], outcome: outcome)
     }
 }

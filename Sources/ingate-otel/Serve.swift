@@ -1,4 +1,5 @@
 import ArgumentParser
+import FastCGIEndpoint
 import FastCGIServer
 import Foundation
 import Ingest
@@ -69,8 +70,8 @@ struct Serve: ParsableCommand {
         let shutdown = ShutdownSignal()
         shutdown.installHandlers()
         startEventCleanup(store: store, shutdown: shutdown, logger: logger)
-        FastCGIServer(listenFD: listenFD, threads: threads, handler: handler, logger: logger, shutdown: shutdown,
-                      logEachRequest: !quiet).run()
+        let responder = EndpointResponder(endpoint: HTTPEndpoint(handler: handler, logger: logger, logEachRequest: !quiet))
+        FastCGIServer(listenFD: listenFD, threads: threads, responder: responder, logger: logger, shutdown: shutdown).run()
         store.close()
     }
 

@@ -1,11 +1,13 @@
 import LLMLog
 import GenAIMapping
 import Foundation
+import HTTPTypes
 import Ingest
 import Logging
 import OTLPCodec
 import Storage
 import Testing
+import FastCGIEndpoint
 @testable import FastCGIServer
 import TestSupport
 
@@ -19,13 +21,15 @@ final class RunningServer: @unchecked Sendable {
     private let shutdown = ShutdownSignal()
     private let finished = DispatchSemaphore(value: 0)
 
-    init(threads: Int = 4) throws {
+    /// The receiver itself unless another responder is given.
+    init(threads: Int = 4, responder: (any FastCGIResponder)? = nil) throws {
         store = try SQLiteLogStore(path: folder + "/ingate.db", joiningContent: ContentJoin.rule)
         key = try store.createKey(name: "dev").key
         let fd = try ListeningSocket.open(path: folder + "/fcgi.sock", mode: 0o600)
         let handler = ExportHandler(configuration: IngestConfiguration(), keys: KeyRing(source: store), sink: store)
-        let server = FastCGIServer(listenFD: fd, threads: threads, handler: handler,
-                                   logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), shutdown: shutdown)
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let responder = responder ?? EndpointResponder(endpoint: HTTPEndpoint(handler: handler, logger: logger))
+        let server = FastCGIServer(listenFD: fd, threads: threads, responder: responder, logger: logger, shutdown: shutdown)
         let done = finished
         let thread = Thread {
             server.run()
@@ -58,14 +62,15 @@ final class RunningServer: @unchecked Sendable {
     }
 
     func post(_ body: [UInt8], path: String = "/v1/traces", contentType: String = "application/x-protobuf",
-              contentLength: Int? = nil, key: String? = nil, midway: (@Sendable () -> Void)? = nil) throws -> Reply {
+              contentLength: Int? = nil, key: String? = nil, variables: [String: String] = [:],
+              midway: (@Sendable () -> Void)? = nil) throws -> Reply {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/cgi-fcgi")
         process.arguments = ["-bind", "-connect", socketPath]
         process.environment = [
             "REQUEST_METHOD": "POST", "DOCUMENT_URI": path, "CONTENT_TYPE": contentType,
             "CONTENT_LENGTH": String(contentLength ?? body.count), "HTTP_X_INGATE_KEY": key ?? self.key,
-        ]
+        ].merging(variables) { $1 }
         let input = Pipe()
         let output = Pipe()
         process.standardInput = input
@@ -163,11 +168,41 @@ final class RunningServer: @unchecked Sendable {
         #expect(server.stop())
     }
 
+    @Test func theResponderSeesHTTPTermsAndABodyCutAtItsLimitPlusOne() throws {
+        let server = try RunningServer(responder: EchoResponder())
+        let reply = try server.post(Array("0123456789abcdef".utf8), path: "/any/where", contentType: "text/plain", key: "sk-ingate-x",
+                                    // nginx passes the body's headers both as CONTENT_* and as HTTP_CONTENT_*.
+                                    variables: ["INGATE_AUTH_STEP": "probe", "HTTP_CONTENT_TYPE": "text/plain", "HTTP_CONTENT_LENGTH": "16"])
+        #expect(reply.status == 202)
+        #expect(reply.headers["X-Method"] == "POST")
+        #expect(reply.headers["X-Path"] == "/any/where")
+        #expect(reply.headers["X-Key"] == "sk-ingate-x")
+        #expect(reply.headers["X-Type"] == "text/plain")
+        #expect(reply.headers["X-Step"] == "probe")
+        #expect(reply.headers["Content-Length"] == "11")
+        #expect(String(decoding: reply.body, as: UTF8.self) == "0123456789a")
+        #expect(server.stop())
+    }
+
     @Test func inheritedDescriptorMustBeAListeningSocket() {
         var fds: [Int32] = [0, 0]
         pipe(&fds)
         defer { close(fds[0]); close(fds[1]) }
         #expect(throws: ListeningSocket.SetupError.self) { try ListeningSocket.inherited(fds[0]) }
+    }
+}
+
+/// Answers with what it was given, to show what the server hands a responder.
+struct EchoResponder: FastCGIResponder {
+    func respond(to request: FastCGIRequest, readBody: (Int) throws -> [UInt8]) -> FastCGIResponse {
+        let body = (try? readBody(10)) ?? []
+        var fields = HTTPFields()
+        fields[HTTPField.Name("X-Method")!] = request.head.method.rawValue
+        fields[HTTPField.Name("X-Path")!] = request.head.path
+        fields[HTTPField.Name("X-Key")!] = request.head.headerFields[HTTPField.Name("X-Ingate-Key")!]
+        fields[HTTPField.Name("X-Type")!] = request.head.headerFields[.contentType]
+        fields[HTTPField.Name("X-Step")!] = request.variables["INGATE_AUTH_STEP"] ?? "-"
+        return FastCGIResponse(head: HTTPResponse(status: .accepted, headerFields: fields), body: body)
     }
 }
 

@@ -198,7 +198,7 @@ final class FlakyKeySource: KeySource, @unchecked Sendable {
     }
 
     /// One span under the 1 MiB control-byte resource, through a handler with `configuration`.
-    func sendOneControlByteSpan(_ fixture: HandlerFixture, _ configuration: IngestConfiguration) -> HTTPResponse {
+    func sendOneControlByteSpan(_ fixture: HandlerFixture, _ configuration: IngestConfiguration) -> ExportResponse {
         let handler = ExportHandler(configuration: configuration, keys: KeyRing(source: fixture.store), sink: fixture.store)
         let body = controlByteExport(spans: 1)
         let head = RequestHead(method: "POST", path: "/v1/traces", contentType: "application/x-protobuf", contentEncoding: "gzip",
@@ -300,7 +300,7 @@ final class Flag: @unchecked Sendable {
 
 /// nginx's key-only probe (auth_request) as the handler sees it.
 @Suite struct AuthStepTests {
-    func probe(_ handler: ExportHandler, key: String?, method: String = "POST", path: String = "/v1/traces") -> HTTPResponse {
+    func probe(_ handler: ExportHandler, key: String?, method: String = "POST", path: String = "/v1/traces") -> ExportResponse {
         let head = RequestHead(method: method, path: path, contentType: "application/x-protobuf", ingateKey: key,
                                remoteAddress: "198.51.100.7", authStep: .probe)
         return handler.respond(to: head) { _ in

@@ -32,14 +32,11 @@ final class HandlerFixture {
 
     func send(method: String = "POST", path: String = "/v1/traces", contentType: String? = "application/x-protobuf",
               encoding: String? = nil, key: String?? = .none, authorization: String? = nil,
-              declaredLength: Int? = nil, body: [UInt8]) -> HTTPResponse {
+              declaredLength: Int? = nil, body: [UInt8]) -> ExportResponse {
         let head = RequestHead(method: method, path: path, contentType: contentType, contentEncoding: encoding,
                                contentLength: declaredLength ?? body.count,
                                ingateKey: key ?? self.key, authorization: authorization)
-        return handler.respond(to: head) { limit in
-            if body.count > limit { throw BodyTooLarge() }
-            return body
-        }
+        return handler.respond(to: head) { limit in Array(body.prefix(limit + 1)) }
     }
 
     var storedCount: Int { (try? store.recentLogs(limit: 10_000).count) ?? -1 }

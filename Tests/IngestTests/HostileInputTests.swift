@@ -12,7 +12,7 @@ import TestSupport
         ExportHandler(configuration: IngestConfiguration(decoding: limits), keys: KeyRing(source: fixture.store), sink: fixture.store)
     }
 
-    func send(_ handler: ExportHandler, key: String, body: [UInt8], address: String = "198.51.100.7") -> HTTPResponse {
+    func send(_ handler: ExportHandler, key: String, body: [UInt8], address: String = "198.51.100.7") -> ExportResponse {
         let head = RequestHead(method: "POST", path: "/v1/traces", contentType: "application/x-protobuf",
                                contentLength: body.count, ingateKey: key, remoteAddress: address)
         return handler.respond(to: head) { _ in body }
