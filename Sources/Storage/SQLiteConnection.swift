@@ -1,4 +1,5 @@
 import CSQLite
+import LLMLog
 import Foundation
 
 /// One SQLite connection. The only file that touches sqlite3 pointers; not thread-safe, so each
@@ -99,6 +100,25 @@ final class SQLiteStatement {
 
     func bind(_ index: Int32, _ value: Double) {
         sqlite3_bind_double(statement, index, value)
+    }
+
+    func bind(_ index: Int32, _ value: ColumnValue) {
+        switch value {
+        case .null: sqlite3_bind_null(statement, index)
+        case .text(let text): bind(index, text)
+        case .integer(let number): bind(index, number)
+        case .real(let number): bind(index, number)
+        }
+    }
+
+    /// A column's value read as `kind` says; NULL as `.null`.
+    func value(_ column: Int32, as kind: LLMLogColumn.Kind) -> ColumnValue {
+        guard sqlite3_column_type(statement, column) != SQLITE_NULL else { return .null }
+        switch kind {
+        case .text, .json: return string(column).map(ColumnValue.text) ?? .null
+        case .integer: return .integer(sqlite3_column_int64(statement, column))
+        case .real: return .real(double(column))
+        }
     }
 
     /// Runs one step; true when a row is ready to read.

@@ -54,15 +54,7 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
             // leave a file of its size behind.
             try connection.execute("PRAGMA journal_size_limit = \(Self.walSizeLimit)")
             try Self.migrate(connection)
-            insertLog = try connection.prepare("""
-                INSERT OR IGNORE INTO llm_logs (
-                    api_key_id, received_at, trace_id, span_id, parent_span_id, service_name,
-                    span_name, operation, provider, model, prompt, completion, input_tokens,
-                    output_tokens, latency_ms, start_time_unix_nano, end_time_unix_nano,
-                    status_code, status_message, attributes, response_model, cache_read_tokens,
-                    reasoning_tokens, finish_reasons, error_type, scope_name, resource_id
-                ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+            insertLog = try connection.prepare(Self.insertSQL)
             insertResource = try connection.prepare("INSERT OR IGNORE INTO resources (sha256, json) VALUES (?, ?)")
             selectResource = try connection.prepare("SELECT id FROM resources WHERE sha256 = ?")
             events = try ContentEvents(connection, join: joinContent)
@@ -188,83 +180,45 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
         return id
     }
 
+    /// The columns a store adds to a record's (`LLMLogColumn.all`), bound first.
+    private static let insertSQL: String = {
+        let names = ["api_key_id", "received_at", "resource_id"] + LLMLogColumn.all.map(\.name)
+        let values = Array(repeating: "?", count: names.count).joined(separator: ", ")
+        return "INSERT OR IGNORE INTO llm_logs (\(names.joined(separator: ", "))) VALUES (\(values))"
+    }()
+
     private func bind(_ record: LLMLogRecord, apiKeyID: Int64, receivedAt: Int64, resourceID: Int64) throws(StorageError) {
-        let s = insertLog
-        s.bind(1, apiKeyID)
-        s.bind(2, receivedAt)
-        s.bind(3, record.traceID)
-        s.bind(4, record.spanID)
-        s.bind(5, record.parentSpanID)
-        s.bind(6, record.serviceName)
-        s.bind(7, record.spanName)
-        s.bind(8, record.operation)
-        s.bind(9, record.provider)
-        s.bind(10, record.model)
-        s.bind(11, record.prompt)
-        s.bind(12, record.completion)
-        s.bind(13, record.inputTokens)
-        s.bind(14, record.outputTokens)
-        s.bind(15, record.latencyMs)
-        s.bind(16, Int64(clamping: record.startTimeUnixNano))
-        s.bind(17, Int64(clamping: record.endTimeUnixNano))
-        s.bind(18, Int64(record.statusCode))
-        s.bind(19, record.statusMessage)
-        s.bind(20, record.attributesJSON)
-        s.bind(21, record.responseModel)
-        s.bind(22, record.cacheReadTokens)
-        s.bind(23, record.reasoningTokens)
-        s.bind(24, record.finishReasons)
-        s.bind(25, record.errorType)
-        s.bind(26, record.scopeName)
-        s.bind(27, resourceID)
+        insertLog.bind(1, apiKeyID)
+        insertLog.bind(2, receivedAt)
+        insertLog.bind(3, resourceID)
+        for (offset, column) in LLMLogColumn.all.enumerated() {
+            insertLog.bind(Int32(offset + 4), column.value(of: record))
+        }
     }
+
+    /// The store's own columns, the resource (shared since migration 4, inline before), then the record's.
+    private static let selectSQL: String = {
+        let columns = LLMLogColumn.all.map { "l.\($0.name)" }.joined(separator: ", ")
+        return """
+            SELECT l.id, l.api_key_id, l.received_at, COALESCE(r.json, l.resource), \(columns)
+            FROM llm_logs l LEFT JOIN resources r ON r.id = l.resource_id ORDER BY l.id DESC LIMIT ?
+            """
+    }()
 
     /// The newest stored logs, newest first.
     public func recentLogs(limit: Int) throws(StoreError) -> [StoredLog] {
         try withConnection { (connection) throws(StorageError) -> [StoredLog] in
-            let query = try connection.prepare("""
-                SELECT l.id, l.api_key_id, l.received_at, l.trace_id, l.span_id, l.parent_span_id, l.service_name,
-                       l.span_name, l.operation, l.provider, l.model, l.prompt, l.completion, l.input_tokens,
-                       l.output_tokens, l.latency_ms, l.start_time_unix_nano, l.end_time_unix_nano,
-                       l.status_code, l.status_message, l.attributes, l.response_model, l.cache_read_tokens,
-                       l.reasoning_tokens, l.finish_reasons, l.error_type, l.scope_name, COALESCE(r.json, l.resource)
-                FROM llm_logs l LEFT JOIN resources r ON r.id = l.resource_id ORDER BY l.id DESC LIMIT ?
-                """)
+            let query = try connection.prepare(Self.selectSQL)
             query.bind(1, Int64(limit))
             var logs: [StoredLog] = []
             while try query.step() {
-                logs.append(StoredLog(
-                    id: query.int64(0) ?? 0,
-                    apiKeyID: query.int64(1) ?? 0,
-                    receivedAt: query.int64(2) ?? 0,
-                    record: LLMLogRecord(
-                        traceID: query.string(3) ?? "",
-                        spanID: query.string(4) ?? "",
-                        parentSpanID: query.string(5),
-                        serviceName: query.string(6),
-                        scopeName: query.string(26),
-                        spanName: query.string(7) ?? "",
-                        operation: query.string(8),
-                        provider: query.string(9),
-                        model: query.string(10),
-                        responseModel: query.string(21),
-                        prompt: query.string(11),
-                        completion: query.string(12),
-                        inputTokens: query.int64(13),
-                        outputTokens: query.int64(14),
-                        cacheReadTokens: query.int64(22),
-                        reasoningTokens: query.int64(23),
-                        finishReasons: query.string(24),
-                        errorType: query.string(25),
-                        latencyMs: query.double(15),
-                        startTimeUnixNano: UInt64(clamping: query.int64(16) ?? 0),
-                        endTimeUnixNano: UInt64(clamping: query.int64(17) ?? 0),
-                        statusCode: Int(query.int64(18) ?? 0),
-                        statusMessage: query.string(19),
-                        attributesJSON: query.string(20) ?? "{}",
-                        resourceJSON: query.string(27) ?? "{}"
-                    )
-                ))
+                var record = LLMLogRecord(traceID: "", spanID: "", spanName: "", latencyMs: 0, startTimeUnixNano: 0, endTimeUnixNano: 0,
+                                          resourceJSON: query.string(3) ?? "{}")
+                for (offset, column) in LLMLogColumn.all.enumerated() {
+                    column.fill(&record, with: query.value(Int32(offset + 4), as: column.kind))
+                }
+                logs.append(StoredLog(id: query.int64(0) ?? 0, apiKeyID: query.int64(1) ?? 0, receivedAt: query.int64(2) ?? 0,
+                                      record: record))
             }
             return logs
         }

@@ -67,3 +67,20 @@ import TestSupport
         #expect(try store.recentLogs(limit: 1)[0].record == new)
     }
 }
+
+/// The migrations and the one column list agree: every column of `LLMLogColumn.all` exists.
+@Suite struct SchemaTests {
+    @Test func everyColumnOfTheListIsInTheMigratedTable() throws {
+        let fixture = StoreFixture()
+        let store = try fixture.open()
+        let columns = try store.withConnection { db throws(StorageError) -> [String] in
+            let query = try db.prepare("SELECT name FROM pragma_table_info('llm_logs')")
+            var names: [String] = []
+            while try query.step() { names.append(query.string(0) ?? "") }
+            return names
+        }
+        #expect(Set(LLMLogColumn.all.map(\.name)).isSubset(of: columns))
+        #expect(Set(columns).subtracting(LLMLogColumn.all.map(\.name))
+            == ["id", "api_key_id", "received_at", "resource", "content_from_events", "resource_id"])
+    }
+}
