@@ -23,7 +23,7 @@ struct Serve: ParsableCommand {
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "Largest inflated (decompressed) body in bytes.")
-    var maxInflatedBytes: Int = 64 << 20
+    var maxInflatedBytes: Int = IngestConfiguration().decoding.maxInflatedBytes
 
     @Option(help: "How long a write waits for another process's lock before answering 503, in ms.")
     var busyTimeoutMs: Int32 = 5_000

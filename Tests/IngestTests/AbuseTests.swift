@@ -326,3 +326,21 @@ final class Flag: @unchecked Sendable {
         #expect(fixture.storedCount == 0)
     }
 }
+
+/// The one list of limits and what is derived from it.
+@Suite struct ReceiverLimitsTests {
+    @Test func theREADMETableIsTheListsOwn() throws {
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../README.md")
+        let text = try String(contentsOf: readme, encoding: .utf8)
+        #expect(text.contains(ReceiverLimits.markdown), "README's limits table is stale: paste `ingate-otel limits --markdown`")
+    }
+
+    @Test func theListCarriesTheValuesTheResponderEnforces() {
+        let byKey = Dictionary(uniqueKeysWithValues: ReceiverLimits.all.map { ($0.key, $0.value) })
+        let ingest = IngestConfiguration()
+        #expect(byKey["BODY_BYTES"] == ingest.maxBodyBytes)
+        #expect(byKey["VALUES"] == ingest.decoding.maxValues)
+        #expect(byKey["MEMORY_BUDGET_BYTES"] == ingest.memoryBudgetBytes)
+        #expect(ReceiverLimits.environment.contains("INGATE_LIMIT_BODY_BYTES=\(ingest.maxBodyBytes)\n"))
+    }
+}

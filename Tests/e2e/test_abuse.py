@@ -333,3 +333,14 @@ def test_open_uploads_per_address_are_capped(tmp_path):
         for tls in sockets:
             tls.close()
         stack.stop()
+
+
+def test_the_site_takes_its_numbers_from_the_receivers_list_of_limits(stack):
+    limits = dict(line.split("=", 1) for line in subprocess.run([BIN, "limits", "--env"], capture_output=True, text=True,
+                                                                 check=True).stdout.split())
+    site = (stack.data / "run" / "site.conf").read_text()
+    assert f"client_max_body_size {limits['INGATE_LIMIT_BODY_BYTES']};" in site
+    assert f"client_body_buffer_size {limits['INGATE_LIMIT_BODY_BUFFER_BYTES']};" in site
+    assert f"rate={limits['INGATE_LIMIT_KEYLESS_RATE']}r/s;" in site
+    assert f"client_body_timeout {limits['INGATE_LIMIT_BODY_TIMEOUT_SECONDS']}s;" in site
+    assert f"over the {int(limits['INGATE_LIMIT_BODY_BYTES']) >> 20} MiB limit" in site
