@@ -22,6 +22,8 @@ public enum ReceiverLimits {
     public static let requestsPerSecondPerAddress = 10_000
     public static let headerTimeoutSeconds = 10
     public static let bodyTimeoutSeconds = 15
+    /// Request threads of a responder process: most wait on the group commit, so more than cores.
+    public static let requestThreads = 16
 
     public static var all: [ReceiverLimit] {
         let ingest = IngestConfiguration()
@@ -52,6 +54,8 @@ public enum ReceiverLimits {
                   crossing: "503 + `Retry-After`; 413"),
             .init(key: "AUTH_FAILURES_PER_MINUTE", bound: "failed authentications per address (IPv6 per /64)", value: ingest.authFailuresPerMinute,
                   shown: "\(ingest.authFailuresPerMinute) a minute (the responder); a valid key is always accepted", crossing: "429"),
+            .init(key: "REQUEST_THREADS", bound: "requests one responder process answers at once", value: requestThreads,
+                  shown: "\(requestThreads) (`serve --threads`); more wait in the socket's backlog", crossing: "—"),
             .init(key: "CONNECTIONS_PER_ADDRESS", bound: "open requests per address", value: connectionsPerAddress,
                   shown: "\(connectionsPerAddress) (nginx `limit_conn`; `INGATE_CONN_PER_ADDRESS` when rendering)", crossing: "429"),
             .init(key: "BODY_BUFFER_BYTES", bound: "body an nginx connection holds in memory (the rest goes to a temporary file)",

@@ -19,8 +19,8 @@ struct Serve: ParsableCommand {
     @Option(help: "Permissions of the --socket file, in octal.")
     var socketMode: String = "660"
 
-    @Option(help: "Request threads (default: the number of cores).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Request threads.")
+    var threads: Int = ReceiverLimits.requestThreads
 
     @Option(help: "Largest inflated (decompressed) body in bytes.")
     var maxInflatedBytes: Int = IngestConfiguration().decoding.maxInflatedBytes
