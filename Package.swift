@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "SafeTextTests", dependencies: ["SafeText"]),
         .testTarget(name: "LLMLogTests", dependencies: ["LLMLog"]),
         .testTarget(name: "OTLPCodecTests", dependencies: ["OTLPCodec", "LLMLog", "TestSupport"]),
-        .testTarget(name: "GenAIMappingTests", dependencies: ["GenAIMapping", "LLMLog", "TestSupport"]),
+        .testTarget(name: "GenAIMappingTests", dependencies: ["GenAIMapping", "LLMLog", "OTLPCodec", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "LLMLog", "APIKeys", "GenAIMapping", "TestSupport"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "LLMLog", "APIKeys", "Storage", "GenAIMapping", "TestSupport"]),
         .testTarget(name: "FastCGIServerTests", dependencies: [

@@ -26,6 +26,20 @@ public enum OperationRules {
         "ai.toolCall": "execute_tool",
     ]
 
+    /// A span that names no operation but carries a model and usage or content is one call to
+    /// that model (the seed's example, v1.26-era instrumentations, logfire's OpenAI Agents spans):
+    /// an embedding or a text completion where its name says so, else a chat.
+    /// A span of an agent (Pydantic AI's `agent run`, one with `gen_ai.agent.name`) is the agent's
+    /// invocation, whose usage sums its calls'.
+    static func inferredOperation(spanName: String, model: String?, hasUsage: Bool, hasContent: Bool, namesAnAgent: Bool) -> String? {
+        let name = spanName.lowercased()
+        if namesAnAgent || name.hasPrefix("agent run") || name.hasPrefix("invoke_agent") { return "invoke_agent" }
+        guard model != nil, hasUsage || hasContent else { return nil }
+        if name.contains("embed") { return "embeddings" }
+        if name.contains("completion"), !name.contains("chat") { return "text_completion" }
+        return "chat"
+    }
+
     static func operation(of span: SpanAttributes) -> String? {
         if let explicit = span.firstText(FieldSources.operation) { return explicit }
         if let type = span["llm.request.type"]?.textValue, let operation = requestTypes[type] { return operation }

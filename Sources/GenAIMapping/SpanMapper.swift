@@ -73,6 +73,13 @@ public enum SpanMapper {
         let completion = ContentExtractor.first(FieldSources.completion, in: view, defaultRole: "assistant")
         let start = span.startTimeUnixNano
         let end = span.endTimeUnixNano
+        let model = view.firstText(FieldSources.model)
+        let inputTokens = view.firstInteger(FieldSources.inputTokens)
+        let outputTokens = view.firstInteger(FieldSources.outputTokens)
+        let operation = OperationRules.operation(of: view) ?? OperationRules.inferredOperation(
+            spanName: span.name, model: model, hasUsage: inputTokens != nil || outputTokens != nil,
+            hasContent: prompt != nil || completion != nil,
+            namesAnAgent: view["gen_ai.agent.name"] != nil || view["agent_name"] != nil)
         return .success(LLMLogRecord(
             traceID: traceID,
             spanID: spanID,
@@ -80,14 +87,14 @@ public enum SpanMapper {
             serviceName: serviceName,
             scopeName: scopeName,
             spanName: span.name,
-            operation: OperationRules.operation(of: view),
+            operation: operation,
             provider: provider(view),
-            model: view.firstText(FieldSources.model),
+            model: model,
             responseModel: view.firstText(FieldSources.responseModel),
             prompt: prompt?.text,
             completion: completion?.text,
-            inputTokens: view.firstInteger(FieldSources.inputTokens),
-            outputTokens: view.firstInteger(FieldSources.outputTokens),
+            inputTokens: inputTokens,
+            outputTokens: outputTokens,
             cacheReadTokens: view.firstInteger(FieldSources.cacheReadTokens),
             reasoningTokens: view.firstInteger(FieldSources.reasoningTokens),
             finishReasons: finishReasons(view, completion: completion),

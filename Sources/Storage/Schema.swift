@@ -78,5 +78,9 @@ enum Schema {
         );
         ALTER TABLE llm_logs ADD COLUMN resource_id INTEGER REFERENCES resources(id);
         """,
+        // 5: a span's children, for the usage rule (a call whose child is a call is not counted).
+        """
+        CREATE INDEX llm_logs_parent ON llm_logs (api_key_id, trace_id, parent_span_id);
+        """,
     ]
 }

@@ -2,19 +2,27 @@ import LLMLog
 
 extension SQLiteLogStore {
     /// Rows of the `operations` that count (the mapping's model calls: wrapper spans repeat their
-    /// children's usage) started at or after `sinceUnixNano`, summed per provider and model.
+    /// children's usage) started at or after `sinceUnixNano`, summed per provider and model. A
+    /// call whose own child is such a call with usage (two instrumentations stacked, or a span
+    /// that sums its calls) is left out, whichever of the two was stored first.
     public func usageStats(sinceUnixNano: UInt64, operations: Set<String>) throws(StoreError) -> [UsageStat] {
         let placeholders = Array(repeating: "?", count: operations.count).joined(separator: ", ")
         return try withConnection { (db) throws(StorageError) -> [UsageStat] in
             let query = try db.prepare("""
                 SELECT provider, model, count(*), total(input_tokens), total(output_tokens),
                        total(cache_read_tokens), total(reasoning_tokens)
-                FROM llm_logs
+                FROM llm_logs l
                 WHERE start_time_unix_nano >= ? AND operation IN (\(placeholders))
+                  AND NOT EXISTS (
+                      SELECT 1 FROM llm_logs c
+                      WHERE c.api_key_id = l.api_key_id AND c.trace_id = l.trace_id AND c.parent_span_id = l.span_id
+                        AND c.operation IN (\(placeholders))
+                        AND (c.input_tokens IS NOT NULL OR c.output_tokens IS NOT NULL))
                 GROUP BY provider, model ORDER BY count(*) DESC, provider, model
                 """)
             query.bind(1, Int64(clamping: sinceUnixNano))
-            for (offset, operation) in operations.sorted().enumerated() { query.bind(Int32(offset + 2), operation) }
+            let sorted = operations.sorted()
+            for (offset, operation) in (sorted + sorted).enumerated() { query.bind(Int32(offset + 2), operation) }
             var stats: [UsageStat] = []
             while try query.step() {
                 stats.append(UsageStat(

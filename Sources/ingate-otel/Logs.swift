@@ -35,8 +35,8 @@ struct Logs: ParsableCommand {
         }
         print(Table(header: ["ID", "RECEIVED", "SERVICE", "PROVIDER", "MODEL", "OPERATION", "IN", "OUT", "MS", "STATUS", "PROMPT"],
                     rows: rows).render())
-        // Wrapper spans (agents, tools) repeat their children's usage: totals count model calls only.
-        let calls = logs.map(\.record).filter { OperationRules.modelCalls.contains($0.operation ?? "") }
+        // Every model call once (`UsageRule`), among the rows shown.
+        let calls = UsageRule.counted(logs.map(\.record))
         let input = calls.reduce(Int64(0)) { $0 + ($1.inputTokens ?? 0) }
         let output = calls.reduce(Int64(0)) { $0 + ($1.outputTokens ?? 0) }
         print("\(logs.count) rows; model calls: \(calls.count), input tokens: \(input), output tokens: \(output)")

@@ -18,19 +18,19 @@ struct Stats: ParsableCommand {
         let start = UInt64(max(0, Date().timeIntervalSince1970 - seconds) * 1e9)
         let stats: [UsageStat]
         do {
-            stats = try store.usageStats(sinceUnixNano: start, operations: OperationRules.modelCalls)
+            stats = try store.usageStats(sinceUnixNano: start, operations: UsageRule.countedOperations)
         } catch {
             fail(error.description)
         }
         if json {
             for stat in stats {
-                let object: [String: Any] = [
-                    "provider": stat.provider ?? NSNull(), "model": stat.model ?? NSNull(), "calls": stat.calls,
-                    "input_tokens": stat.inputTokens, "output_tokens": stat.outputTokens,
-                    "cache_read_tokens": stat.cacheReadTokens, "reasoning_tokens": stat.reasoningTokens,
+                let count = { (value: Int64) in JSONValue.number(String(value)) }
+                let object: [String: JSONValue] = [
+                    "provider": stat.provider.map(JSONValue.string) ?? .null, "model": stat.model.map(JSONValue.string) ?? .null,
+                    "calls": count(stat.calls), "input_tokens": count(stat.inputTokens), "output_tokens": count(stat.outputTokens),
+                    "cache_read_tokens": count(stat.cacheReadTokens), "reasoning_tokens": count(stat.reasoningTokens),
                 ]
-                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-                print(String(decoding: data, as: UTF8.self))
+                print(JSONValue.object(object).serialized)
             }
             return
         }

@@ -32,7 +32,7 @@ import TestSupport
         #expect(record.prompt == Self.userHi)
         #expect(record.completion == Self.assistantHello)
         #expect(record.finishReasons == #"["stop"]"#)
-        #expect(record.operation == nil)
+        #expect(record.operation == "chat")   // inferred: a model with usage is a call
     }
 
     @Test func semconv127to136AttributesAndPerMessageEvents() throws {

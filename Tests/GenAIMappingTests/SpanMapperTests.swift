@@ -54,7 +54,7 @@ import TestSupport
         // A message list in the old OpenAI shape is stored in the canonical form.
         #expect(record.prompt == #"[{"role":"user","parts":[{"type":"text","content":"hi"}]}]"#)
         #expect(record.completion == "hello")
-        #expect(record.operation == nil)
+        #expect(record.operation == "chat")   // inferred: a model with usage is a call
     }
 
     @Test func newerNameWinsWhenBothGenerationsArePresent() throws {

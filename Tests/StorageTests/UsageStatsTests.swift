@@ -39,6 +39,33 @@ import TestSupport
         ])
     }
 
+    /// Two instrumentations stacked: a call whose own child is a call with usage is not counted,
+    /// whichever was stored first, in one request or two.
+    @Test(arguments: ["child first", "parent first", "together"])
+    func aCallWithACallAsItsChildCountsOnce(order: String) throws {
+        let fixture = StoreFixture()
+        let store = try fixture.open()
+        let key = try store.createKey(name: "dev")
+        let parent = call("00000000000000a1", operation: "chat", input: 70, output: 7)
+        var child = call("00000000000000a2", operation: "chat", input: 70, output: 7)
+        child.parentSpanID = parent.spanID
+        var other = call("00000000000000a3", operation: "chat", input: 1, output: 1)
+        other.parentSpanID = "00000000000000ff"   // a child of something else: counted
+        switch order {
+        case "child first":
+            try store.insert([child], apiKeyID: key.id, receivedAt: 1)
+            try store.insert([parent, other], apiKeyID: key.id, receivedAt: 2)
+        case "parent first":
+            try store.insert([parent, other], apiKeyID: key.id, receivedAt: 1)
+            try store.insert([child], apiKeyID: key.id, receivedAt: 2)
+        default:
+            try store.insert([parent, child, other], apiKeyID: key.id, receivedAt: 1)
+        }
+        let stats = try store.usageStats(sinceUnixNano: 0, operations: ["chat"])
+        #expect(stats.map(\.calls) == [2])
+        #expect(stats.map(\.inputTokens) == [71])
+    }
+
     @Test func aVersionOneDatabaseIsMigratedKeepingItsRows() throws {
         let fixture = StoreFixture()
         // A database as the first release left it: migration 1 only.

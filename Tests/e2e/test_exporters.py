@@ -54,7 +54,7 @@ def check_rows(stack, spans):
 
     old = rows["anthropic.chat"]
     n_old = old["input_tokens"] - 300
-    assert (old["provider"], old["model"], old["operation"]) == ("anthropic", "claude-3-5-sonnet", None)
+    assert (old["provider"], old["model"], old["operation"]) == ("anthropic", "claude-3-5-sonnet", "chat")
     assert (old["input_tokens"], old["output_tokens"]) == (300 + n_old, 40 + n_old)
     assert (old["prompt"], old["completion"]) == (f"question {n_old}", f"answer {n_old}")
     assert (old["status_code"], old["status_message"]) == (2, "provider said no")

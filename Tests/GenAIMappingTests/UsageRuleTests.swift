@@ -1,0 +1,47 @@
+import GenAIMapping
+import LLMLog
+import OTLPCodec
+import Testing
+import TestSupport
+
+/// Which spans are model calls, and which of them a bill counts.
+@Suite struct UsageRuleTests {
+    func mapOne(_ name: String, _ attributes: KeyValuePairs<String, AnyValue>) -> LLMLogRecord? {
+        SpanMapper.map(OTLP.export(spans: [OTLP.span(name, attributes: attributes)])).records.first
+    }
+
+    @Test func theSeedsExampleWithoutAnOperationIsAChat() {
+        let record = mapOne("llm call", [
+            "gen_ai.system": OTLP.string("openai"), "gen_ai.request.model": OTLP.string("gpt-4o"),
+            "gen_ai.prompt": OTLP.string("Hello"), "gen_ai.completion": OTLP.string("Hi"),
+            "gen_ai.usage.prompt_tokens": OTLP.int(12), "gen_ai.usage.completion_tokens": OTLP.int(4),
+        ])
+        #expect(record?.operation == "chat")
+    }
+
+    @Test func embeddingsCompletionsAndAgentsAreToldApart() {
+        let usage: KeyValuePairs<String, AnyValue> = ["gen_ai.system": OTLP.string("openai"), "gen_ai.request.model": OTLP.string("m"),
+                                                      "gen_ai.usage.input_tokens": OTLP.int(3)]
+        #expect(mapOne("openai.embeddings", usage)?.operation == "embeddings")
+        #expect(mapOne("openai.completion", usage)?.operation == "text_completion")
+        #expect(mapOne("agent run", usage)?.operation == "invoke_agent")
+        #expect(mapOne("step", ["gen_ai.agent.name": OTLP.string("a"), "gen_ai.request.model": OTLP.string("m")])?.operation == "invoke_agent")
+        // Nothing of a call: no model, or a model and nothing else.
+        #expect(mapOne("llm", ["gen_ai.system": OTLP.string("openai"), "gen_ai.usage.input_tokens": OTLP.int(3)])?.operation == nil)
+        #expect(mapOne("llm", ["gen_ai.system": OTLP.string("openai"), "gen_ai.request.model": OTLP.string("m")])?.operation == nil)
+    }
+
+    @Test func aCallWhoseChildIsACallIsNotCountedInEitherOrder() {
+        func record(_ id: String, parent: String?, operation: String, tokens: Int64?) -> LLMLogRecord {
+            LLMLogRecord(traceID: "t", spanID: id, parentSpanID: parent, spanName: id, operation: operation,
+                         inputTokens: tokens, latencyMs: 1, startTimeUnixNano: 1, endTimeUnixNano: 2)
+        }
+        let parent = record("p", parent: nil, operation: "chat", tokens: 10)
+        let child = record("c", parent: "p", operation: "chat", tokens: 10)
+        let tool = record("t", parent: "p", operation: "execute_tool", tokens: 5)
+        #expect(UsageRule.counted([parent, child, tool]).map(\.spanID) == ["c"])
+        #expect(UsageRule.counted([child, parent]).map(\.spanID) == ["c"])
+        // A child without usage does not make its parent a wrapper.
+        #expect(UsageRule.counted([parent, record("c", parent: "p", operation: "chat", tokens: nil)]).map(\.spanID) == ["p", "c"])
+    }
+}

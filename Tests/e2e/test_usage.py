@@ -1,0 +1,67 @@
+"""Every model call counted once, whichever instrumentation sent it (issue: usage you can trust)."""
+import json
+import uuid
+
+import pytest
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.trace.export import SpanExportResult
+
+from spans import chat_attributes, make_spans
+
+
+def export(stack, spans):
+    exporter = OTLPSpanExporter(endpoint=stack.traces_url, headers={"X-Ingate-Key": stack.key},
+                                certificate_file=stack.cert)
+    assert exporter.export(spans) == SpanExportResult.SUCCESS
+
+
+def usage(stack, model: str) -> dict | None:
+    """This model's line of `stats --json`, over a window that holds the test spans."""
+    done = stack.cli("stats", "--since", "36500d", "--json")
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    return next((line for line in lines if line["model"] == model), None)
+
+
+def test_the_seeds_own_example_is_a_counted_call(stack):
+    model = f"gpt-seed-{uuid.uuid4().hex[:8]}"
+    # The span of the page users read: no gen_ai.operation.name.
+    seed = {"gen_ai.system": "openai", "gen_ai.request.model": model, "gen_ai.prompt": "Hello",
+            "gen_ai.completion": "Hi there", "gen_ai.usage.prompt_tokens": 12, "gen_ai.usage.completion_tokens": 4}
+    export(stack, make_spans([("llm call", seed, 1_000_000)]))
+    [row] = stack.rows("model = ?", (model,))
+    assert row["operation"] == "chat"
+    assert usage(stack, model) == {"provider": "openai", "model": model, "calls": 1, "input_tokens": 12, "output_tokens": 4,
+                                   "cache_read_tokens": 0, "reasoning_tokens": 0}
+    table = stack.cli("logs", "--limit", "1").stdout
+    assert "model calls: 1, input tokens: 12, output tokens: 4" in table
+
+
+@pytest.mark.parametrize("order", ["child first", "parent first", "one export"])
+def test_a_call_recorded_by_two_stacked_instrumentations_counts_once(stack, order):
+    model = f"gpt-stacked-{uuid.uuid4().hex[:8]}"
+    outer = dict(chat_attributes(0), **{"gen_ai.request.model": model, "gen_ai.usage.input_tokens": 50, "gen_ai.usage.output_tokens": 7})
+    inner = dict(chat_attributes(0), **{"gen_ai.request.model": model, "gen_ai.usage.input_tokens": 50, "gen_ai.usage.output_tokens": 7})
+    parent, child = make_spans([("chat outer", outer, 5_000_000), ("chat inner", inner, 4_000_000)])
+    if order == "one export":
+        export(stack, [parent, child])
+    else:
+        for span in ([child, parent] if order == "child first" else [parent, child]):
+            export(stack, [span])
+    assert len(stack.rows("model = ?", (model,))) == 2
+    line = usage(stack, model)
+    assert (line["calls"], line["input_tokens"], line["output_tokens"]) == (1, 50, 7)
+
+
+def test_an_agent_span_that_sums_its_calls_is_not_counted(stack):
+    model = f"gpt-agent-{uuid.uuid4().hex[:8]}"
+    agent = {"gen_ai.agent.name": "support", "gen_ai.request.model": model, "gen_ai.system": "openai",
+             "gen_ai.usage.input_tokens": 30, "gen_ai.usage.output_tokens": 6}
+    call = dict(chat_attributes(0), **{"gen_ai.request.model": model, "gen_ai.usage.input_tokens": 10, "gen_ai.usage.output_tokens": 2})
+    spans = make_spans([("agent run", agent, 9_000_000), ("chat a", call, 1_000_000), ("chat b", call, 1_000_000),
+                        ("chat c", call, 1_000_000)])
+    export(stack, spans)
+    rows = {r["span_name"]: r for r in stack.rows("model = ?", (model,))}
+    assert rows["agent run"]["operation"] == "invoke_agent"
+    line = usage(stack, model)
+    assert (line["calls"], line["input_tokens"], line["output_tokens"]) == (3, 30, 6)
