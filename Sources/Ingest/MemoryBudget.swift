@@ -19,10 +19,18 @@ public final class MemoryBudget: @unchecked Sendable {
         self.capacity = capacity
     }
 
-    /// Reserves `bytes`, or returns false (and reserves nothing) when they would not fit.
-    public func tryReserve(_ bytes: Int) -> Bool {
+    /// What large requests leave free, so that an ordinary export gets through while big ones
+    /// hold the rest: an eighth of the budget.
+    public var headroom: Int { capacity / 8 }
+    /// A request whose reservation stays within this is small and may use the headroom.
+    public var smallRequest: Int { capacity / 32 }
+
+    /// Reserves `bytes` more for a request that will then hold `requestTotal`, or returns false
+    /// (and reserves nothing) when they would not fit.
+    public func tryReserve(_ bytes: Int, requestTotal: Int? = nil) -> Bool {
         lock.withLock {
-            guard bytes <= capacity - reserved else { return false }
+            let available = (requestTotal ?? bytes) <= smallRequest ? capacity : capacity - headroom
+            guard bytes <= available - reserved else { return false }
             reserved += bytes
             return true
         }
@@ -53,7 +61,7 @@ final class MemoryReservation {
     /// The error for a refused growth: 413 if the request could never fit, else 503.
     var refusal: IngestError {
         exceedsCapacity
-            ? .payloadTooLarge("this export needs more than the \(budget.capacity >> 20) MiB this receiver gives the requests in flight")
+            ? .payloadTooLarge("this export needs more than the \((budget.capacity - budget.headroom) >> 20) MiB this receiver gives one large request in flight")
             : Self.exhausted
     }
 
@@ -95,11 +103,11 @@ final class MemoryReservation {
 
     func tryGrow(by more: Int) -> Bool {
         guard more > 0 else { return true }
-        if bytes + more > budget.capacity {
+        if bytes + more > budget.capacity - budget.headroom {
             exceedsCapacity = true
             return false
         }
-        guard budget.tryReserve(more) else { return false }
+        guard budget.tryReserve(more, requestTotal: bytes + more) else { return false }
         bytes += more
         return true
     }

@@ -266,6 +266,19 @@ final class FlakyKeySource: KeySource, @unchecked Sendable {
         #expect(handler.respond(to: head(declaring: body.count)) { _ in body }.status == 200)
     }
 
+    /// Large requests leave the headroom free: an ordinary export still gets through while big
+    /// ones hold the rest of the budget.
+    @Test func largeRequestsLeaveRoomForSmallOnes() {
+        let budget = MemoryBudget(capacity: 320)
+        #expect(budget.tryReserve(280, requestTotal: 280))
+        #expect(!budget.tryReserve(5, requestTotal: 100))
+        #expect(budget.tryReserve(10, requestTotal: 10))
+        #expect(budget.tryReserve(10, requestTotal: 10))
+        #expect(!budget.tryReserve(30, requestTotal: 10))
+        budget.release(280)
+        #expect(budget.tryReserve(100, requestTotal: 100))
+    }
+
     /// 10 000 empty array elements are 20 KB on the wire and megabytes as values: the values are
     /// what is reserved, and after the request the budget is whole again.
     @Test func valuesAreReservedNotJustBytes() throws {
@@ -281,7 +294,7 @@ final class FlakyKeySource: KeySource, @unchecked Sendable {
                                contentLength: body.count, ingateKey: fixture.key)
         let response = handler.respond(to: head) { _ in body }
         #expect(response.status == 413)
-        #expect(String(decoding: response.body, as: UTF8.self).contains("MiB this receiver gives the requests in flight"))
+        #expect(String(decoding: response.body, as: UTF8.self).contains("MiB this receiver gives one large request in flight"))
         #expect(fixture.storedCount == 0)
         #expect(handler.memoryInUse == 0)
         let small = OTLP.export(spans: [OTLP.chatSpan()]).protobufBytes()
