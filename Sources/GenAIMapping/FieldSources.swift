@@ -31,6 +31,7 @@ enum FieldSources {
         .attribute("llm.token_count.prompt"),       // OpenInference
         .attribute("ai.usage.inputTokens"),         // Vercel AI SDK 5+
         .attribute("ai.usage.promptTokens"),        // Vercel AI SDK ≤4
+        .attribute("input_tokens"),                 // Anthropic-style bare names on GenAI spans
     ]
     static let outputTokens: [ValueSource] = [
         .attribute("gen_ai.usage.output_tokens"),
@@ -38,16 +39,32 @@ enum FieldSources {
         .attribute("llm.token_count.completion"),
         .attribute("ai.usage.outputTokens"),
         .attribute("ai.usage.completionTokens"),
+        .attribute("output_tokens"),
     ]
     static let cacheReadTokens: [ValueSource] = [
         .attribute("gen_ai.usage.cache_read.input_tokens"),   // v1.40+
-        .attribute("gen_ai.usage.cache_read_input_tokens"),   // OpenLLMetry
+        .attribute("gen_ai.usage.cache_read_input_tokens"),   // OpenLLMetry, Strands
+        .attribute("gen_ai.usage.input_tokens.cached"),       // Sentry
+        .attribute("gen_ai.usage.details.cache_read_tokens"), // Pydantic AI
         .attribute("llm.token_count.prompt_details.cache_read"),
         .attribute("ai.usage.cachedInputTokens"),
+        .attribute("cache_read_tokens"),
+    ]
+    /// Input tokens written to a provider's prompt cache (priced apart by Anthropic and others).
+    static let cacheWriteTokens: [ValueSource] = [
+        .attribute("gen_ai.usage.cache_creation.input_tokens"),   // v1.40+
+        .attribute("gen_ai.usage.cache_write.input_tokens"),      // pending rename
+        .attribute("gen_ai.usage.cache_creation_input_tokens"),   // OpenLLMetry
+        .attribute("gen_ai.usage.cache_write_input_tokens"),      // Strands
+        .attribute("gen_ai.usage.details.cache_write_tokens"),    // Pydantic AI
+        .attribute("llm.token_count.prompt_details.cache_write"), // OpenInference
+        .attribute("cache_creation_tokens"),
     ]
     static let reasoningTokens: [ValueSource] = [
         .attribute("gen_ai.usage.reasoning.output_tokens"),   // v1.41+
         .attribute("gen_ai.usage.reasoning_tokens"),          // OpenLLMetry
+        .attribute("gen_ai.usage.output_tokens.reasoning"),   // Sentry
+        .attribute("gen_ai.usage.details.reasoning_tokens"),  // Pydantic AI
         .attribute("llm.token_count.completion_details.reasoning"),
         .attribute("ai.usage.reasoningTokens"),
     ]
@@ -60,6 +77,19 @@ enum FieldSources {
     ]
     static let errorType: [ValueSource] = [
         .attribute("error.type"),
+    ]
+    static let conversationID: [ValueSource] = [
+        .attribute("gen_ai.conversation.id"),
+        .attribute("session.id"),                           // OpenInference
+        .attribute("ai.telemetry.metadata.sessionId"),      // Vercel AI SDK
+    ]
+    static let agentName: [ValueSource] = [
+        .attribute("gen_ai.agent.name"),
+        .attribute("agent_name"),                           // Pydantic AI
+    ]
+    static let responseID: [ValueSource] = [
+        .attribute("gen_ai.response.id"),
+        .attribute("ai.response.id"),                       // Vercel AI SDK
     ]
 
     static let prompt: [ContentSource] = [

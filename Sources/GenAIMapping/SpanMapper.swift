@@ -79,7 +79,7 @@ public enum SpanMapper {
         let operation = OperationRules.operation(of: view) ?? OperationRules.inferredOperation(
             spanName: span.name, model: model, hasUsage: inputTokens != nil || outputTokens != nil,
             hasContent: prompt != nil || completion != nil,
-            namesAnAgent: view["gen_ai.agent.name"] != nil || view["agent_name"] != nil)
+            namesAnAgent: view.firstText(FieldSources.agentName) != nil)
         return .success(LLMLogRecord(
             traceID: traceID,
             spanID: spanID,
@@ -105,7 +105,11 @@ public enum SpanMapper {
             statusCode: span.status.code.rawValue,
             statusMessage: span.status.message.isEmpty ? nil : span.status.message,
             attributesJSON: AttributeJSON.object(span.attributes),
-            resourceJSON: resourceJSON
+            resourceJSON: resourceJSON,
+            cacheWriteTokens: view.firstInteger(FieldSources.cacheWriteTokens),
+            conversationID: view.firstText(FieldSources.conversationID),
+            agentName: view.firstText(FieldSources.agentName),
+            responseID: view.firstText(FieldSources.responseID)
         ))
     }
 

@@ -41,6 +41,8 @@ public struct LLMLogColumn: Sendable {
         text("response_model", \.responseModel),
         integer("cache_read_tokens", \.cacheReadTokens), integer("reasoning_tokens", \.reasoningTokens),
         text("finish_reasons", \.finishReasons, kind: .json), text("error_type", \.errorType), text("scope_name", \.scopeName),
+        integer("cache_write_tokens", \.cacheWriteTokens), text("conversation_id", \.conversationID),
+        text("agent_name", \.agentName), text("response_id", \.responseID),
     ]
 
     private static func text(_ name: String, _ field: WritableKeyPath<LLMLogRecord, String> & Sendable) -> LLMLogColumn {

@@ -18,6 +18,10 @@ public struct LLMLogRecord: Equatable, Sendable {
     public var outputTokens: Int64?
     public var cacheReadTokens: Int64?
     public var reasoningTokens: Int64?
+    public var cacheWriteTokens: Int64?
+    public var conversationID: String?
+    public var agentName: String?
+    public var responseID: String?
     /// A JSON array of strings.
     public var finishReasons: String?
     public var errorType: String?
@@ -39,8 +43,13 @@ public struct LLMLogRecord: Equatable, Sendable {
         inputTokens: Int64? = nil, outputTokens: Int64? = nil, cacheReadTokens: Int64? = nil,
         reasoningTokens: Int64? = nil, finishReasons: String? = nil, errorType: String? = nil,
         latencyMs: Double, startTimeUnixNano: UInt64, endTimeUnixNano: UInt64, statusCode: Int = 0,
-        statusMessage: String? = nil, attributesJSON: String = "{}", resourceJSON: String = "{}"
+        statusMessage: String? = nil, attributesJSON: String = "{}", resourceJSON: String = "{}",
+        cacheWriteTokens: Int64? = nil, conversationID: String? = nil, agentName: String? = nil, responseID: String? = nil
     ) {
+        self.cacheWriteTokens = cacheWriteTokens
+        self.conversationID = conversationID
+        self.agentName = agentName
+        self.responseID = responseID
         self.traceID = traceID
         self.spanID = spanID
         self.parentSpanID = parentSpanID

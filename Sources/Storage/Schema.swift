@@ -82,5 +82,12 @@ enum Schema {
         """
         CREATE INDEX llm_logs_parent ON llm_logs (api_key_id, trace_id, parent_span_id);
         """,
+        // 6: tokens written to a prompt cache, and what users filter on.
+        """
+        ALTER TABLE llm_logs ADD COLUMN cache_write_tokens INTEGER;
+        ALTER TABLE llm_logs ADD COLUMN conversation_id TEXT;
+        ALTER TABLE llm_logs ADD COLUMN agent_name TEXT;
+        ALTER TABLE llm_logs ADD COLUMN response_id TEXT;
+        """,
     ]
 }

@@ -10,7 +10,7 @@ extension SQLiteLogStore {
         return try withConnection { (db) throws(StorageError) -> [UsageStat] in
             let query = try db.prepare("""
                 SELECT provider, model, count(*), total(input_tokens), total(output_tokens),
-                       total(cache_read_tokens), total(reasoning_tokens)
+                       total(cache_read_tokens), total(reasoning_tokens), total(cache_write_tokens)
                 FROM llm_logs l
                 WHERE start_time_unix_nano >= ? AND operation IN (\(placeholders))
                   AND NOT EXISTS (
@@ -28,7 +28,8 @@ extension SQLiteLogStore {
                 stats.append(UsageStat(
                     provider: query.string(0), model: query.string(1), calls: query.int64(2) ?? 0,
                     inputTokens: Int64(query.double(3)), outputTokens: Int64(query.double(4)),
-                    cacheReadTokens: Int64(query.double(5)), reasoningTokens: Int64(query.double(6))))
+                    cacheReadTokens: Int64(query.double(5)), reasoningTokens: Int64(query.double(6)),
+                    cacheWriteTokens: Int64(query.double(7))))
             }
             return stats
         }

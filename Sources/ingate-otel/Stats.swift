@@ -29,6 +29,7 @@ struct Stats: ParsableCommand {
                     "provider": stat.provider.map(JSONValue.string) ?? .null, "model": stat.model.map(JSONValue.string) ?? .null,
                     "calls": count(stat.calls), "input_tokens": count(stat.inputTokens), "output_tokens": count(stat.outputTokens),
                     "cache_read_tokens": count(stat.cacheReadTokens), "reasoning_tokens": count(stat.reasoningTokens),
+                    "cache_write_tokens": count(stat.cacheWriteTokens),
                 ]
                 print(JSONValue.object(object).serialized)
             }
@@ -36,13 +37,13 @@ struct Stats: ParsableCommand {
         }
         var rows = stats.map { stat in
             [stat.provider ?? "-", stat.model ?? "-", String(stat.calls), String(stat.inputTokens),
-             String(stat.outputTokens), String(stat.cacheReadTokens), String(stat.reasoningTokens)]
+             String(stat.outputTokens), String(stat.cacheReadTokens), String(stat.cacheWriteTokens), String(stat.reasoningTokens)]
         }
         let total = { (value: (UsageStat) -> Int64) in String(stats.reduce(0) { $0 + value($1) }) }
         rows.append(["TOTAL", "", total(\.calls), total(\.inputTokens), total(\.outputTokens),
-                     total(\.cacheReadTokens), total(\.reasoningTokens)])
+                     total(\.cacheReadTokens), total(\.cacheWriteTokens), total(\.reasoningTokens)])
         print("model calls since \(formatTime(Int64(start / 1_000_000)))")
-        print(Table(header: ["PROVIDER", "MODEL", "CALLS", "INPUT", "OUTPUT", "CACHE_READ", "REASONING"], rows: rows).render())
+        print(Table(header: ["PROVIDER", "MODEL", "CALLS", "INPUT", "OUTPUT", "CACHE_READ", "CACHE_WRITE", "REASONING"], rows: rows).render())
     }
 
     static func seconds(_ window: String) -> Double? {

@@ -45,3 +45,39 @@ import TestSupport
         #expect(UsageRule.counted([parent, record("c", parent: "p", operation: "chat", tokens: nil)]).map(\.spanID) == ["p", "c"])
     }
 }
+
+/// Every token name in the wild, each into its own column.
+@Suite struct TokenNameTests {
+    nonisolated(unsafe) static let cases: [(String, String, KeyPath<LLMLogRecord, Int64?>)] = [
+        ("gen_ai.usage.cache_creation.input_tokens", "semconv", \.cacheWriteTokens),
+        ("gen_ai.usage.cache_write.input_tokens", "pending semconv", \.cacheWriteTokens),
+        ("gen_ai.usage.cache_write_input_tokens", "Strands", \.cacheWriteTokens),
+        ("gen_ai.usage.details.cache_write_tokens", "Pydantic AI", \.cacheWriteTokens),
+        ("llm.token_count.prompt_details.cache_write", "OpenInference", \.cacheWriteTokens),
+        ("gen_ai.usage.cache_read_input_tokens", "Strands", \.cacheReadTokens),
+        ("gen_ai.usage.input_tokens.cached", "Sentry", \.cacheReadTokens),
+        ("gen_ai.usage.details.cache_read_tokens", "Pydantic AI", \.cacheReadTokens),
+        ("gen_ai.usage.output_tokens.reasoning", "Sentry", \.reasoningTokens),
+        ("gen_ai.usage.details.reasoning_tokens", "Pydantic AI", \.reasoningTokens),
+        ("input_tokens", "Anthropic-style", \.inputTokens),
+        ("cache_creation_tokens", "Anthropic-style", \.cacheWriteTokens),
+    ]
+
+    @Test(arguments: 0..<cases.count)
+    func aTokenNameFillsItsColumn(index: Int) throws {
+        let (key, _, column) = Self.cases[index]
+        let span = OTLP.span("chat", attributes: ["gen_ai.system": OTLP.string("openai"), "gen_ai.request.model": OTLP.string("m"),
+                                                  key: OTLP.int(41)])
+        let record = try #require(SpanMapper.map(OTLP.export(spans: [span])).records.first)
+        #expect(record[keyPath: column] == 41)
+    }
+
+    @Test func conversationAgentAndResponseIDs() throws {
+        let span = OTLP.span("chat", attributes: [
+            "gen_ai.operation.name": OTLP.string("chat"), "gen_ai.request.model": OTLP.string("m"),
+            "session.id": OTLP.string("s-1"), "agent_name": OTLP.string("support"), "gen_ai.response.id": OTLP.string("resp_9"),
+        ])
+        let record = try #require(SpanMapper.map(OTLP.export(spans: [span])).records.first)
+        #expect((record.conversationID, record.agentName, record.responseID) == ("s-1", "support", "resp_9"))
+    }
+}

@@ -32,7 +32,7 @@ def test_the_seeds_own_example_is_a_counted_call(stack):
     [row] = stack.rows("model = ?", (model,))
     assert row["operation"] == "chat"
     assert usage(stack, model) == {"provider": "openai", "model": model, "calls": 1, "input_tokens": 12, "output_tokens": 4,
-                                   "cache_read_tokens": 0, "reasoning_tokens": 0}
+                                   "cache_read_tokens": 0, "cache_write_tokens": 0, "reasoning_tokens": 0}
     table = stack.cli("logs", "--limit", "1").stdout
     assert "model calls: 1, input tokens: 12, output tokens: 4" in table
 

@@ -109,9 +109,11 @@ public struct UsageStat: Equatable, Sendable {
     public var outputTokens: Int64
     public var cacheReadTokens: Int64
     public var reasoningTokens: Int64
+    public var cacheWriteTokens: Int64
 
     public init(provider: String?, model: String?, calls: Int64, inputTokens: Int64, outputTokens: Int64,
-                cacheReadTokens: Int64, reasoningTokens: Int64) {
+                cacheReadTokens: Int64, reasoningTokens: Int64, cacheWriteTokens: Int64 = 0) {
+        self.cacheWriteTokens = cacheWriteTokens
         self.provider = provider
         self.model = model
         self.calls = calls
