@@ -2,15 +2,25 @@ import LLMLog
 
 extension SQLiteLogStore {
     /// Rows of the `operations` that count (the mapping's model calls: wrapper spans repeat their
-    /// children's usage) started at or after `sinceUnixNano`, summed per provider and model. A
+    /// children's usage) started at or after `sinceUnixNano`, summed per group (provider and model unless `grouping` says otherwise). A
     /// call whose own child is such a call with usage (two instrumentations stacked, or a span
     /// that sums its calls) is left out, whichever of the two was stored first.
-    public func usageStats(sinceUnixNano: UInt64, operations: Set<String>) throws(StoreError) -> [UsageStat] {
+    public func usageStats(sinceUnixNano: UInt64, operations: Set<String>,
+                           by grouping: UsageGrouping = .providerModel) throws(StoreError) -> [UsageStat] {
         let placeholders = Array(repeating: "?", count: operations.count).joined(separator: ", ")
+        // provider, model, group: the columns each grouping keeps.
+        let (provider, model, group) = switch grouping {
+        case .providerModel: ("provider", "model", "NULL")
+        case .provider: ("provider", "NULL", "NULL")
+        case .model: ("NULL", "model", "NULL")
+        case .service: ("NULL", "NULL", "service_name")
+        case .key: ("NULL", "NULL", "CAST(api_key_id AS TEXT)")
+        case .day: ("NULL", "NULL", "date(start_time_unix_nano / 1000000000, 'unixepoch')")
+        }
         return try withConnection { (db) throws(StorageError) -> [UsageStat] in
             let query = try db.prepare("""
-                SELECT provider, model, count(*), total(input_tokens), total(output_tokens),
-                       total(cache_read_tokens), total(reasoning_tokens), total(cache_write_tokens)
+                SELECT \(provider), \(model), count(*), total(input_tokens), total(output_tokens),
+                       total(cache_read_tokens), total(reasoning_tokens), total(cache_write_tokens), \(group) AS grp
                 FROM llm_logs l
                 WHERE start_time_unix_nano >= ? AND operation IN (\(placeholders))
                   AND NOT EXISTS (
@@ -18,7 +28,7 @@ extension SQLiteLogStore {
                       WHERE c.api_key_id = l.api_key_id AND c.trace_id = l.trace_id AND c.parent_span_id = l.span_id
                         AND c.operation IN (\(placeholders))
                         AND (c.input_tokens IS NOT NULL OR c.output_tokens IS NOT NULL))
-                GROUP BY provider, model ORDER BY count(*) DESC, provider, model
+                GROUP BY 1, 2, grp ORDER BY \(grouping == .day ? "grp" : "count(*) DESC, 1, 2, grp")
                 """)
             query.bind(1, Int64(clamping: sinceUnixNano))
             let sorted = operations.sorted()
@@ -29,7 +39,7 @@ extension SQLiteLogStore {
                     provider: query.string(0), model: query.string(1), calls: query.int64(2) ?? 0,
                     inputTokens: Int64(query.double(3)), outputTokens: Int64(query.double(4)),
                     cacheReadTokens: Int64(query.double(5)), reasoningTokens: Int64(query.double(6)),
-                    cacheWriteTokens: Int64(query.double(7))))
+                    cacheWriteTokens: Int64(query.double(7)), group: query.string(8)))
             }
             return stats
         }

@@ -11,6 +11,8 @@ struct Stats: ParsableCommand {
     @OptionGroup var database: DatabaseOption
     @Option(help: "The window, back from now: 30m, 24h, 7d.") var since: String = "24h"
     @Flag(help: "One JSON object per line.") var json = false
+    @Option(help: "Sum per provider-model (default), provider, model, service, key or day (UTC day of the span's start).")
+    var by: UsageGrouping = .providerModel
 
     func run() throws {
         guard let seconds = Self.seconds(since) else { fail("--since \(since): use a number with m, h or d, as in 24h") }
@@ -18,32 +20,44 @@ struct Stats: ParsableCommand {
         let start = UInt64(max(0, Date().timeIntervalSince1970 - seconds) * 1e9)
         let stats: [UsageStat]
         do {
-            stats = try store.usageStats(sinceUnixNano: start, operations: UsageRule.countedOperations)
+            stats = try store.usageStats(sinceUnixNano: start, operations: UsageRule.countedOperations, by: by)
         } catch {
             fail(error.description)
         }
         if json {
             for stat in stats {
                 let count = { (value: Int64) in JSONValue.number(String(value)) }
-                let object: [String: JSONValue] = [
+                var object: [String: JSONValue] = [
                     "provider": stat.provider.map(JSONValue.string) ?? .null, "model": stat.model.map(JSONValue.string) ?? .null,
                     "calls": count(stat.calls), "input_tokens": count(stat.inputTokens), "output_tokens": count(stat.outputTokens),
                     "cache_read_tokens": count(stat.cacheReadTokens), "reasoning_tokens": count(stat.reasoningTokens),
                     "cache_write_tokens": count(stat.cacheWriteTokens),
                 ]
+                if let name = Self.groupColumn(by) { object[name] = stat.group.map(JSONValue.string) ?? .null }
                 print(JSONValue.object(object).serialized)
             }
             return
         }
+        let groupHeader = Self.groupColumn(by)?.uppercased()
         var rows = stats.map { stat in
-            [stat.provider ?? "-", stat.model ?? "-", String(stat.calls), String(stat.inputTokens),
+            (groupHeader == nil ? [stat.provider ?? "-", stat.model ?? "-"] : [stat.group ?? "-", ""]) + [String(stat.calls), String(stat.inputTokens),
              String(stat.outputTokens), String(stat.cacheReadTokens), String(stat.cacheWriteTokens), String(stat.reasoningTokens)]
         }
         let total = { (value: (UsageStat) -> Int64) in String(stats.reduce(0) { $0 + value($1) }) }
         rows.append(["TOTAL", "", total(\.calls), total(\.inputTokens), total(\.outputTokens),
                      total(\.cacheReadTokens), total(\.cacheWriteTokens), total(\.reasoningTokens)])
         print("model calls since \(formatTime(Int64(start / 1_000_000)))")
-        print(Table(header: ["PROVIDER", "MODEL", "CALLS", "INPUT", "OUTPUT", "CACHE_READ", "CACHE_WRITE", "REASONING"], rows: rows).render())
+        print(Table(header: [groupHeader ?? "PROVIDER", groupHeader == nil ? "MODEL" : "", "CALLS", "INPUT", "OUTPUT", "CACHE_READ", "CACHE_WRITE", "REASONING"], rows: rows).render())
+    }
+
+    /// The JSON key and column of a grouping that is neither provider nor model.
+    static func groupColumn(_ grouping: UsageGrouping) -> String? {
+        switch grouping {
+        case .providerModel, .provider, .model: nil
+        case .service: "service"
+        case .key: "api_key_id"
+        case .day: "day"
+        }
     }
 
     static func seconds(_ window: String) -> Double? {
@@ -56,3 +70,5 @@ struct Stats: ParsableCommand {
         }
     }
 }
+
+extension UsageGrouping: ExpressibleByArgument {}

@@ -66,6 +66,31 @@ import TestSupport
         #expect(stats.map(\.inputTokens) == [71])
     }
 
+    @Test func usageIsSummedPerServiceKeyOrUTCDay() throws {
+        let fixture = StoreFixture()
+        let store = try fixture.open()
+        let first = try store.createKey(name: "a")
+        let second = try store.createKey(name: "b")
+        let day = UInt64(86_400) * 1_000_000_000
+        var a = call("00000000000000b1", operation: "chat", input: 10, output: 1, start: 20_000 * day + 5)
+        a.serviceName = "checkout"
+        var b = call("00000000000000b2", operation: "chat", input: 20, output: 2, start: 20_000 * day + day - 1)
+        b.serviceName = "search"
+        var c = call("00000000000000b3", operation: "chat", input: 30, output: 3, start: 20_001 * day)
+        c.serviceName = nil
+        try store.insert([a, b], apiKeyID: first.id, receivedAt: 1)
+        try store.insert([c], apiKeyID: second.id, receivedAt: 1)
+        let groups = { (grouping: UsageGrouping) throws in
+            try store.usageStats(sinceUnixNano: 0, operations: ["chat"], by: grouping).map { "\($0.group ?? "-"):\($0.inputTokens)" }
+        }
+        #expect(try groups(.day) == ["2024-10-04:30", "2024-10-05:30"])
+        #expect(Set(try groups(.service)) == ["checkout:10", "search:20", "-:30"])
+        #expect(try groups(.key) == ["\(first.id):30", "\(second.id):30"])
+        let perModel = try store.usageStats(sinceUnixNano: 0, operations: ["chat"], by: .model)
+        #expect(perModel.map(\.calls) == [3])
+        #expect(perModel.first?.provider == nil && perModel.first?.model == "gpt-4o")
+    }
+
     @Test func aVersionOneDatabaseIsMigratedKeepingItsRows() throws {
         let fixture = StoreFixture()
         // A database as the first release left it: migration 1 only.

@@ -1,4 +1,5 @@
 """Every model call counted once, whichever instrumentation sent it (issue: usage you can trust)."""
+import datetime
 import json
 import uuid
 
@@ -65,3 +66,19 @@ def test_an_agent_span_that_sums_its_calls_is_not_counted(stack):
     assert rows["agent run"]["operation"] == "invoke_agent"
     line = usage(stack, model)
     assert (line["calls"], line["input_tokens"], line["output_tokens"]) == (3, 30, 6)
+
+
+def test_stats_by_day_and_by_service_through_the_cli(stack):
+    model = f"gpt-days-{uuid.uuid4().hex[:8]}"
+    service = f"svc-{uuid.uuid4().hex[:8]}"
+    attributes = dict(chat_attributes(0), **{"gen_ai.request.model": model, "gen_ai.usage.input_tokens": 5})
+    spans = make_spans([("chat x", attributes, 1_000_000)], service=service)
+    export(stack, spans)
+    day = datetime.datetime.fromtimestamp(spans[0].start_time / 1e9, datetime.timezone.utc).strftime("%Y-%m-%d")
+    by_service = [json.loads(line) for line in stack.cli("stats", "--since", "36500d", "--by", "service", "--json").stdout.splitlines()]
+    line = next(s for s in by_service if s["service"] == service)
+    assert (line["calls"], line["input_tokens"]) == (1, 5)
+    by_day = [json.loads(line) for line in stack.cli("stats", "--since", "36500d", "--by", "day", "--json").stdout.splitlines()]
+    assert any(line["day"] == day and line["calls"] >= 1 for line in by_day)
+    table = stack.cli("stats", "--since", "36500d", "--by", "service").stdout
+    assert service in table and "TOTAL" in table.splitlines()[-1]

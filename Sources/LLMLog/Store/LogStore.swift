@@ -27,8 +27,8 @@ public protocol LogStore: KeySource, LogSink, AnyObject {
     func revokeKey(id: Int64) throws(StoreError)
     /// The newest rows, newest first.
     func recentLogs(limit: Int) throws(StoreError) -> [StoredLog]
-    /// Rows of `operations` started at or after `sinceUnixNano`, summed per provider and model.
-    func usageStats(sinceUnixNano: UInt64, operations: Set<String>) throws(StoreError) -> [UsageStat]
+    /// Rows of `operations` started at or after `sinceUnixNano`, summed per group of `grouping`.
+    func usageStats(sinceUnixNano: UInt64, operations: Set<String>, by grouping: UsageGrouping) throws(StoreError) -> [UsageStat]
     /// Deletes content events received before `cutoff` (unix ms) that still wait for their span,
     /// in transactions of `batch`; returns how many went.
     func deleteExpiredEvents(before cutoff: Int64, batch: Int) throws(StoreError) -> Int
@@ -100,10 +100,21 @@ public struct StoredLog: Equatable, Sendable {
     }
 }
 
-/// Calls and tokens of one provider and model over a time window.
+/// What usage is summed per: `stats --by`.
+public enum UsageGrouping: String, CaseIterable, Sendable {
+    /// Provider and model together, the default.
+    case providerModel = "provider-model"
+    case provider, model, service, key
+    /// The UTC day of the span's start, `YYYY-MM-DD`.
+    case day
+}
+
+/// Calls and tokens of one group (by default a provider and model) over a time window.
 public struct UsageStat: Equatable, Sendable {
     public var provider: String?
     public var model: String?
+    /// The group's value when grouped by service, key or day (nil for the other groupings).
+    public var group: String?
     public var calls: Int64
     public var inputTokens: Int64
     public var outputTokens: Int64
@@ -112,8 +123,9 @@ public struct UsageStat: Equatable, Sendable {
     public var cacheWriteTokens: Int64
 
     public init(provider: String?, model: String?, calls: Int64, inputTokens: Int64, outputTokens: Int64,
-                cacheReadTokens: Int64, reasoningTokens: Int64, cacheWriteTokens: Int64 = 0) {
+                cacheReadTokens: Int64, reasoningTokens: Int64, cacheWriteTokens: Int64 = 0, group: String? = nil) {
         self.cacheWriteTokens = cacheWriteTokens
+        self.group = group
         self.provider = provider
         self.model = model
         self.calls = calls
