@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PROTOS := $(shell cd proto && find . -name '*.proto' | sed 's|^\./||' | sort)
 
-.PHONY: run test unit e2e deps release debug proto bench fuzz sanitize
+.PHONY: run test unit e2e deps release debug proto bench fuzz sanitize prices
 
 ## make run: install, build release, and serve https://127.0.0.1:$INGATE_PORT/v1/traces in the foreground
 run: release
@@ -48,6 +48,13 @@ proto:
 		--swift_out=Sources/OTLPCodec/Generated \
 		--swift_opt=Visibility=Public --swift_opt=FileNaming=PathToUnderscores \
 		-I proto -I /usr/include $(PROTOS)
+
+## make prices: regenerate Sources/Pricing/PriceData.swift from pydantic's genai-prices (MIT), the
+## version pinned here; the table names its source and version
+GENAI_PRICES_VERSION ?= 0.2.3
+prices: $(VENV)/.ready
+	$(VENV)/bin/pip install -q --disable-pip-version-check genai-prices==$(GENAI_PRICES_VERSION)
+	$(VENV)/bin/python scripts/make_prices.py Sources/Pricing/PriceData.swift
 
 ## make fuzz: the decoders and mappers under libFuzzer + AddressSanitizer, FUZZ_SECONDS (default 60)
 ## for each kind of body (protobuf, OTLP/JSON, gzip), each with its own corpus

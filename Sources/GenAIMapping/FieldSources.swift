@@ -78,6 +78,19 @@ enum FieldSources {
     static let errorType: [ValueSource] = [
         .attribute("error.type"),
     ]
+    /// Cost in USD that the instrumentation sent; it wins over any price table.
+    static let cost: [ValueSource] = [
+        .attribute("gen_ai.usage.cost"),
+        .attribute("llm.cost.total"),          // OpenInference
+        .attribute("operation.cost"),          // Pydantic AI / logfire
+        .attribute("gen_ai.cost.total_cost"),  // LiteLLM
+        .attribute("gen_ai.cost.total"),
+    ]
+    /// Parts of a reported cost, summed where no total is sent.
+    static let costParts: [[ValueSource]] = [
+        [.attribute("gen_ai.usage.input_cost"), .attribute("gen_ai.cost.input_cost")],
+        [.attribute("gen_ai.usage.output_cost"), .attribute("gen_ai.cost.output_cost")],
+    ]
     static let conversationID: [ValueSource] = [
         .attribute("gen_ai.conversation.id"),
         .attribute("session.id"),                           // OpenInference

@@ -44,6 +44,13 @@ struct SpanAttributes {
     }
 
     /// The first source that holds an integer (an int, an integral double, or a decimal string).
+    func firstNumber(_ sources: [ValueSource]) -> Double? {
+        for source in sources {
+            if let number = value(source)?.numberValue { return number }
+        }
+        return nil
+    }
+
     func firstInteger(_ sources: [ValueSource]) -> Int64? {
         for source in sources {
             if let number = value(source)?.integerValue { return number }
@@ -68,6 +75,17 @@ extension AnyValue {
         case nil, .stringValueStrindex?: nil
         default: AttributeJSON.value(self)
         }
+    }
+
+    /// A finite number from an int, a double or a numeric string.
+    var numberValue: Double? {
+        let number: Double? = switch value {
+        case .intValue(let n)?: Double(n)
+        case .doubleValue(let x)?: x
+        case .stringValue(let text)?: Double(text.trimmingCharacters(in: .whitespaces))
+        default: nil
+        }
+        return number.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil }
     }
 
     var integerValue: Int64? {

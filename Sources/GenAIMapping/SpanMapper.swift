@@ -109,8 +109,16 @@ public enum SpanMapper {
             cacheWriteTokens: view.firstInteger(FieldSources.cacheWriteTokens),
             conversationID: view.firstText(FieldSources.conversationID),
             agentName: view.firstText(FieldSources.agentName),
-            responseID: view.firstText(FieldSources.responseID)
+            responseID: view.firstText(FieldSources.responseID),
+            reportedCost: reportedCost(view)
         ))
+    }
+
+    /// A total the instrumentation sent, else the sum of the parts it sent.
+    static func reportedCost(_ view: SpanAttributes) -> Double? {
+        if let total = view.firstNumber(FieldSources.cost) { return total }
+        let parts = FieldSources.costParts.compactMap { view.firstNumber($0) }
+        return parts.isEmpty ? nil : parts.reduce(0, +)
     }
 
     static func provider(_ view: SpanAttributes) -> String? {

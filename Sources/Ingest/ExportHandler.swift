@@ -2,6 +2,7 @@ import LLMLog
 import Foundation
 import GenAIMapping
 import OTLPCodec
+import Pricing
 
 /// Settings of the ingest path, built once by the executable.
 public struct IngestConfiguration: Sendable {
@@ -18,6 +19,8 @@ public struct IngestConfiguration: Sendable {
     public var maxStoredBytesPerRequest: Int
     /// Bytes all requests in flight in one process may hold (see `MemoryBudget`).
     public var memoryBudgetBytes: Int
+    /// Prices for rows whose instrumentation sent no cost: the shipped table, or an operator's over it.
+    public var prices: PriceTable = .shipped
 
     public init(maxBodyBytes: Int = 4 << 20, decoding: DecodingLimits = DecodingLimits(), authFailuresPerMinute: Int = 20,
                 pathPrefix: String = "") {
@@ -166,7 +169,8 @@ public struct ExportHandler: Sendable {
                 try decoder.decodeTraces(plain, format: format, coding: .identity, keeping: SpanMapper.genAIKeyFilter,
                                          admit: { reservation.tryGrow(by: $0 * Self.valueCost(format)) })
             }
-            let mapped = SpanMapper.map(decoded.export, skippedSpans: decoded.skippedSpans)
+            var mapped = SpanMapper.map(decoded.export, skippedSpans: decoded.skippedSpans)
+            Cost.price(&mapped.records, with: configuration.prices)
             outcome.kept = mapped.records.count
             outcome.dropped = mapped.droppedSpans
             outcome.rejected = mapped.rejectedSpans

@@ -43,6 +43,9 @@ public struct LLMLogColumn: Sendable {
         text("finish_reasons", \.finishReasons, kind: .json), text("error_type", \.errorType), text("scope_name", \.scopeName),
         integer("cache_write_tokens", \.cacheWriteTokens), text("conversation_id", \.conversationID),
         text("agent_name", \.agentName), text("response_id", \.responseID),
+        LLMLogColumn(name: "cost_usd", kind: .real, get: { $0.costUSD.map(ColumnValue.real) ?? .null },
+                     set: { if case .real(let x) = $1 { $0.costUSD = x } else if case .integer(let n) = $1 { $0.costUSD = Double(n) } else { $0.costUSD = nil } }),
+        text("cost_source", \.costSource),
     ]
 
     private static func text(_ name: String, _ field: WritableKeyPath<LLMLogRecord, String> & Sendable) -> LLMLogColumn {

@@ -22,6 +22,10 @@ public struct LLMLogRecord: Equatable, Sendable {
     public var conversationID: String?
     public var agentName: String?
     public var responseID: String?
+    /// USD; nil when unknown (never 0 for a model without a price).
+    public var costUSD: Double?
+    /// `reported` (the instrumentation sent it) or `prices` (from a price table).
+    public var costSource: String?
     /// A JSON array of strings.
     public var finishReasons: String?
     public var errorType: String?
@@ -44,8 +48,11 @@ public struct LLMLogRecord: Equatable, Sendable {
         reasoningTokens: Int64? = nil, finishReasons: String? = nil, errorType: String? = nil,
         latencyMs: Double, startTimeUnixNano: UInt64, endTimeUnixNano: UInt64, statusCode: Int = 0,
         statusMessage: String? = nil, attributesJSON: String = "{}", resourceJSON: String = "{}",
-        cacheWriteTokens: Int64? = nil, conversationID: String? = nil, agentName: String? = nil, responseID: String? = nil
+        cacheWriteTokens: Int64? = nil, conversationID: String? = nil, agentName: String? = nil, responseID: String? = nil,
+        reportedCost: Double? = nil
     ) {
+        self.costUSD = reportedCost
+        self.costSource = reportedCost == nil ? nil : "reported"
         self.cacheWriteTokens = cacheWriteTokens
         self.conversationID = conversationID
         self.agentName = agentName

@@ -89,5 +89,10 @@ enum Schema {
         ALTER TABLE llm_logs ADD COLUMN agent_name TEXT;
         ALTER TABLE llm_logs ADD COLUMN response_id TEXT;
         """,
+        // 7: what a call cost, in USD (NULL when unknown), and whether it was reported or priced.
+        """
+        ALTER TABLE llm_logs ADD COLUMN cost_usd REAL;
+        ALTER TABLE llm_logs ADD COLUMN cost_source TEXT;
+        """,
     ]
 }

@@ -20,7 +20,7 @@ extension SQLiteLogStore {
         return try withConnection { (db) throws(StorageError) -> [UsageStat] in
             let query = try db.prepare("""
                 SELECT \(provider), \(model), count(*), total(input_tokens), total(output_tokens),
-                       total(cache_read_tokens), total(reasoning_tokens), total(cache_write_tokens), \(group) AS grp
+                       total(cache_read_tokens), total(reasoning_tokens), total(cache_write_tokens), \(group) AS grp, sum(cost_usd)
                 FROM llm_logs l
                 WHERE start_time_unix_nano >= ? AND operation IN (\(placeholders))
                   AND NOT EXISTS (
@@ -39,7 +39,8 @@ extension SQLiteLogStore {
                     provider: query.string(0), model: query.string(1), calls: query.int64(2) ?? 0,
                     inputTokens: Int64(query.double(3)), outputTokens: Int64(query.double(4)),
                     cacheReadTokens: Int64(query.double(5)), reasoningTokens: Int64(query.double(6)),
-                    cacheWriteTokens: Int64(query.double(7)), group: query.string(8)))
+                    cacheWriteTokens: Int64(query.double(7)), group: query.string(8),
+                    costUSD: query.int64(9).map { _ in query.double(9) }))
             }
             return stats
         }

@@ -5,6 +5,7 @@ import Foundation
 import Ingest
 import LLMLog
 import Logging
+import Pricing
 import Storage
 
 struct Serve: ParsableCommand {
@@ -37,6 +38,9 @@ struct Serve: ParsableCommand {
     @Option(help: "A path the web server mounts the endpoints under, e.g. /otel for /otel/v1/traces (default: none).")
     var pathPrefix: String = ""
 
+    @Option(help: "A price table (the format of `make prices`) whose prices win over the shipped ones.")
+    var prices: String?
+
     @Flag(help: .hidden) var discardBodies = false
 
     @Flag(help: "Do not log a line per request (errors are still logged).")
@@ -62,6 +66,7 @@ struct Serve: ParsableCommand {
 
         var configuration = IngestConfiguration()
         configuration.decoding.maxInflatedBytes = maxInflatedBytes
+        if let prices { configuration.prices = loadPrices(prices).over(.shipped) }
         configuration.pathPrefix = pathPrefix
         configuration.memoryBudgetBytes = memoryBudgetMb << 20
         let handler: any RequestHandler = discardBodies

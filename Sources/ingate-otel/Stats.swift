@@ -32,6 +32,7 @@ struct Stats: ParsableCommand {
                     "calls": count(stat.calls), "input_tokens": count(stat.inputTokens), "output_tokens": count(stat.outputTokens),
                     "cache_read_tokens": count(stat.cacheReadTokens), "reasoning_tokens": count(stat.reasoningTokens),
                     "cache_write_tokens": count(stat.cacheWriteTokens),
+                    "cost_usd": stat.costUSD.map(JSONValue.double) ?? .null,
                 ]
                 if let name = Self.groupColumn(by) { object[name] = stat.group.map(JSONValue.string) ?? .null }
                 print(JSONValue.object(object).serialized)
@@ -41,14 +42,18 @@ struct Stats: ParsableCommand {
         let groupHeader = Self.groupColumn(by)?.uppercased()
         var rows = stats.map { stat in
             (groupHeader == nil ? [stat.provider ?? "-", stat.model ?? "-"] : [stat.group ?? "-", ""]) + [String(stat.calls), String(stat.inputTokens),
-             String(stat.outputTokens), String(stat.cacheReadTokens), String(stat.cacheWriteTokens), String(stat.reasoningTokens)]
+             String(stat.outputTokens), String(stat.cacheReadTokens), String(stat.cacheWriteTokens), String(stat.reasoningTokens),
+             stat.costUSD.map(Self.dollars) ?? "-"]
         }
         let total = { (value: (UsageStat) -> Int64) in String(stats.reduce(0) { $0 + value($1) }) }
         rows.append(["TOTAL", "", total(\.calls), total(\.inputTokens), total(\.outputTokens),
-                     total(\.cacheReadTokens), total(\.cacheWriteTokens), total(\.reasoningTokens)])
+                     total(\.cacheReadTokens), total(\.cacheWriteTokens), total(\.reasoningTokens),
+                     stats.contains { $0.costUSD != nil } ? Self.dollars(stats.reduce(0) { $0 + ($1.costUSD ?? 0) }) : "-"])
         print("model calls since \(formatTime(Int64(start / 1_000_000)))")
-        print(Table(header: [groupHeader ?? "PROVIDER", groupHeader == nil ? "MODEL" : "", "CALLS", "INPUT", "OUTPUT", "CACHE_READ", "CACHE_WRITE", "REASONING"], rows: rows).render())
+        print(Table(header: [groupHeader ?? "PROVIDER", groupHeader == nil ? "MODEL" : "", "CALLS", "INPUT", "OUTPUT", "CACHE_READ", "CACHE_WRITE", "REASONING", "COST_USD"], rows: rows).render())
     }
+
+    static func dollars(_ amount: Double) -> String { String(format: "%.6f", amount) }
 
     /// The JSON key and column of a grouping that is neither provider nor model.
     static func groupColumn(_ grouping: UsageGrouping) -> String? {

@@ -81,3 +81,24 @@ import TestSupport
         #expect((record.conversationID, record.agentName, record.responseID) == ("s-1", "support", "resp_9"))
     }
 }
+
+/// A cost the instrumentation sent is read, and wins over any price table.
+@Suite struct ReportedCostTests {
+    @Test(arguments: ["gen_ai.usage.cost", "llm.cost.total", "operation.cost", "gen_ai.cost.total_cost"])
+    func aReportedTotalIsTheCost(key: String) throws {
+        let span = OTLP.span("chat", attributes: ["gen_ai.request.model": OTLP.string("m"), "gen_ai.usage.input_tokens": OTLP.int(3),
+                                                  key: OTLP.double(0.0125)])
+        let record = try #require(SpanMapper.map(OTLP.export(spans: [span])).records.first)
+        #expect(record.costUSD == 0.0125)
+        #expect(record.costSource == "reported")
+    }
+
+    @Test func partsAreSummedWhereNoTotalIsSent() throws {
+        let span = OTLP.span("chat", attributes: ["gen_ai.request.model": OTLP.string("m"),
+                                                  "gen_ai.usage.input_cost": OTLP.double(0.5), "gen_ai.usage.output_cost": OTLP.string("0.25")])
+        let record = try #require(SpanMapper.map(OTLP.export(spans: [span])).records.first)
+        #expect(record.costUSD == 0.75)
+        let none = try #require(SpanMapper.map(OTLP.export(spans: [OTLP.chatSpan()])).records.first)
+        #expect(none.costUSD == nil && none.costSource == nil)
+    }
+}

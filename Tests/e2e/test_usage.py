@@ -1,12 +1,14 @@
 """Every model call counted once, whichever instrumentation sent it (issue: usage you can trust)."""
 import datetime
 import json
+import subprocess
 import uuid
 
 import pytest
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace.export import SpanExportResult
 
+from conftest import BIN
 from spans import chat_attributes, make_spans
 
 
@@ -33,7 +35,8 @@ def test_the_seeds_own_example_is_a_counted_call(stack):
     [row] = stack.rows("model = ?", (model,))
     assert row["operation"] == "chat"
     assert usage(stack, model) == {"provider": "openai", "model": model, "calls": 1, "input_tokens": 12, "output_tokens": 4,
-                                   "cache_read_tokens": 0, "cache_write_tokens": 0, "reasoning_tokens": 0}
+                                   "cache_read_tokens": 0, "cache_write_tokens": 0, "reasoning_tokens": 0,
+                                   "cost_usd": None}   # a model no price table knows: unknown, not 0
     table = stack.cli("logs", "--limit", "1").stdout
     assert "model calls: 1, input tokens: 12, output tokens: 4" in table
 
@@ -82,3 +85,27 @@ def test_stats_by_day_and_by_service_through_the_cli(stack):
     assert any(line["day"] == day and line["calls"] >= 1 for line in by_day)
     table = stack.cli("stats", "--since", "36500d", "--by", "service").stdout
     assert service in table and "TOTAL" in table.splitlines()[-1]
+
+
+def test_cost_from_the_price_table_and_as_reported(stack):
+    model = "gpt-4o"
+    rates = json.loads(subprocess.run([BIN, "prices", "lookup", model, "--provider", "openai", "--json"],
+                                      capture_output=True, text=True, check=True).stdout)
+    assert rates["found"] and rates["source"].startswith("genai-prices ")
+    service = f"svc-cost-{uuid.uuid4().hex[:8]}"
+    priced = dict(chat_attributes(0), **{"gen_ai.usage.input_tokens": 1_000_000, "gen_ai.usage.output_tokens": 1_000})
+    reported = dict(chat_attributes(0), **{"gen_ai.usage.cost": 0.42})
+    unknown = dict(chat_attributes(0), **{"gen_ai.request.model": f"no-such-model-{uuid.uuid4().hex[:6]}"})
+    spans = make_spans([("POST /ask", {"http.request.method": "POST"}, 9_000_000), ("chat priced", priced, 1_000_000),
+                        ("chat reported", reported, 1_000_000),
+                        ("chat unknown", unknown, 1_000_000)], service=service)
+    export(stack, spans)
+    rows = {r["span_name"]: r for r in stack.rows("service_name = ?", (service,))}
+    assert rows["chat priced"]["cost_source"] == "prices"
+    assert rows["chat priced"]["cost_usd"] == pytest.approx(rates["input"] + 1_000 * rates["output"] / 1e6)
+    assert (rows["chat reported"]["cost_usd"], rows["chat reported"]["cost_source"]) == (0.42, "reported")
+    assert (rows["chat unknown"]["cost_usd"], rows["chat unknown"]["cost_source"]) == (None, None)
+    by_service = [json.loads(line) for line in stack.cli("stats", "--since", "36500d", "--by", "service", "--json").stdout.splitlines()]
+    line = next(s for s in by_service if s["service"] == service)
+    assert line["cost_usd"] == pytest.approx(rows["chat priced"]["cost_usd"] + 0.42)
+    assert subprocess.run([BIN, "prices", "lookup", "no-such-model-at-all"], capture_output=True).returncode == 2

@@ -121,9 +121,12 @@ public struct UsageStat: Equatable, Sendable {
     public var cacheReadTokens: Int64
     public var reasoningTokens: Int64
     public var cacheWriteTokens: Int64
+    /// USD of the calls whose cost is known; nil when none is.
+    public var costUSD: Double?
 
     public init(provider: String?, model: String?, calls: Int64, inputTokens: Int64, outputTokens: Int64,
-                cacheReadTokens: Int64, reasoningTokens: Int64, cacheWriteTokens: Int64 = 0, group: String? = nil) {
+                cacheReadTokens: Int64, reasoningTokens: Int64, cacheWriteTokens: Int64 = 0, group: String? = nil, costUSD: Double? = nil) {
+        self.costUSD = costUSD
         self.cacheWriteTokens = cacheWriteTokens
         self.group = group
         self.provider = provider

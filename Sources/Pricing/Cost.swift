@@ -1,0 +1,40 @@
+import LLMLog
+
+/// The cost of a row from its tokens. The registry says input tokens include cached ones and output
+/// tokens reasoning ones; Anthropic reports cache reads and writes apart from input, and Gemini its
+/// thinking apart from output. Each kind is priced at its own rate: cache reads and writes at the
+/// input rate where the table gives none, reasoning at the output rate.
+public enum Cost {
+    public static func usd(_ record: LLMLogRecord, rates: TokenRates) -> Double? {
+        guard record.inputTokens != nil || record.outputTokens != nil else { return nil }
+        let input = Double(max(0, record.inputTokens ?? 0))
+        let read = Double(max(0, record.cacheReadTokens ?? 0))
+        let write = Double(max(0, record.cacheWriteTokens ?? 0))
+        let output = Double(max(0, record.outputTokens ?? 0))
+        let reasoning = Double(max(0, record.reasoningTokens ?? 0))
+        let names = ((record.provider ?? "") + " " + (record.model ?? "")).lowercased()
+        let cacheApart = names.contains("anthropic") || names.contains("claude") || input < read + write
+        let reasoningApart = names.contains("gemini") || names.contains("gcp.")
+
+        guard let inputRate = rates.input ?? (input + read + write == 0 ? 0 : nil),
+              let outputRate = rates.output ?? (output + reasoning == 0 ? 0 : nil) else { return nil }
+        let uncached = cacheApart ? input : input - read - write
+        var dollars = uncached * inputRate + read * (rates.cacheRead ?? inputRate) + write * (rates.cacheWrite ?? inputRate)
+        dollars += output * outputRate
+        if reasoningApart { dollars += reasoning * (rates.reasoning ?? outputRate) }
+        return dollars / 1_000_000
+    }
+
+    /// Gives each record without a reported cost its cost at `table`'s prices (`cost_source`
+    /// `prices`); a model the table does not know keeps NULL, never 0.
+    public static func price(_ records: inout [LLMLogRecord], with table: PriceTable) {
+        for index in records.indices where records[index].costUSD == nil {
+            let record = records[index]
+            guard let model = record.model ?? record.responseModel,
+                  let match = table.lookup(model: model, provider: record.provider),
+                  let dollars = usd(record, rates: match.rates) else { continue }
+            records[index].costUSD = dollars
+            records[index].costSource = "prices"
+        }
+    }
+}
