@@ -3,6 +3,7 @@ import Foundation
 import GenAIMapping
 import LLMLog
 import OTLPCodec
+import Pricing
 import Storage
 
 /// Measurements the benchmark (`make bench`) runs next to the served stack. Hidden from help:
@@ -43,7 +44,7 @@ struct Bench: ParsableCommand {
         }
     }
 
-    /// Decode + map throughput of one body on one core, in MB/s of body.
+    /// Decode + map + price throughput of one body on one core, in MB/s of body.
     struct Decode: ParsableCommand {
         @Option(help: "The body file.") var body: String
         @Option(help: "protobuf or json") var format: String = "protobuf"
@@ -58,7 +59,9 @@ struct Bench: ParsableCommand {
             let started = Date()
             while Date().timeIntervalSince(started) < seconds {
                 let decoded = try decoder.decodeTraces(bytes, format: wire, coding: .identity, keeping: SpanMapper.genAIKeyFilter)
-                kept = SpanMapper.map(decoded.export, skippedSpans: decoded.skippedSpans).records.count
+                var mapped = SpanMapper.map(decoded.export, skippedSpans: decoded.skippedSpans)
+                Cost.price(&mapped.records, with: .shipped)
+                kept = mapped.records.count
                 iterations += 1
             }
             let elapsed = Date().timeIntervalSince(started)

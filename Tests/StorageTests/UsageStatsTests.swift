@@ -91,6 +91,23 @@ import TestSupport
         #expect(perModel.first?.provider == nil && perModel.first?.model == "gpt-4o")
     }
 
+    @Test func spansKeptWithNothingOfACallAreListedWithTheirKeys() throws {
+        let fixture = StoreFixture()
+        let store = try fixture.open()
+        let key = try store.createKey(name: "dev")
+        var empty = record("00000000000000c1", spanName: "execute_event_loop_cycle")
+        (empty.model, empty.inputTokens, empty.outputTokens, empty.prompt, empty.completion) = (nil, nil, nil, nil, nil)
+        empty.scopeName = "strands.telemetry"
+        empty.attributesJSON = #"{"gen_ai.event_loop.cycle_id":"x","gen_ai.system":"strands-agents"}"#
+        var second = empty
+        second.spanID = "00000000000000c2"
+        second.attributesJSON = #"{"gen_ai.system":"strands-agents","other":1}"#
+        try store.insert([empty, second, call("00000000000000c3", operation: "chat", input: 1, output: 1)], apiKeyID: key.id, receivedAt: 1)
+        let groups = try store.unmappedSpans(sinceUnixNano: 0)
+        #expect(groups == [UnmappedSpans(scopeName: "strands.telemetry", spanName: "execute_event_loop_cycle", count: 2,
+                                         attributeKeys: ["gen_ai.event_loop.cycle_id", "gen_ai.system", "other"])])
+    }
+
     @Test func aVersionOneDatabaseIsMigratedKeepingItsRows() throws {
         let fixture = StoreFixture()
         // A database as the first release left it: migration 1 only.

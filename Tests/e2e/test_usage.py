@@ -109,3 +109,14 @@ def test_cost_from_the_price_table_and_as_reported(stack):
     line = next(s for s in by_service if s["service"] == service)
     assert line["cost_usd"] == pytest.approx(rows["chat priced"]["cost_usd"] + 0.42)
     assert subprocess.run([BIN, "prices", "lookup", "no-such-model-at-all"], capture_output=True).returncode == 2
+
+
+def test_unmapped_names_the_spans_kept_without_anything_of_a_call(stack):
+    name = f"execute_event_loop_cycle {uuid.uuid4().hex[:6]}"
+    export(stack, make_spans([("POST /run", {"http.request.method": "POST"}, 5_000_000),
+                              (name, {"gen_ai.system": "strands-agents", "gen_ai.event_loop.cycle_id": "c1"}, 1_000_000)]))
+    lines = [json.loads(line) for line in stack.cli("unmapped", "--since", "36500d", "--json").stdout.splitlines()]
+    line = next(l for l in lines if l["span_name"] == name)
+    assert line["count"] == 1 and line["scope_name"] == "e2e-tests"
+    assert line["attribute_keys"] == ["gen_ai.event_loop.cycle_id", "gen_ai.system"]
+    assert name in stack.cli("unmapped", "--since", "36500d").stdout

@@ -29,6 +29,9 @@ public protocol LogStore: KeySource, LogSink, AnyObject {
     func recentLogs(limit: Int) throws(StoreError) -> [StoredLog]
     /// Rows of `operations` started at or after `sinceUnixNano`, summed per group of `grouping`.
     func usageStats(sinceUnixNano: UInt64, operations: Set<String>, by grouping: UsageGrouping) throws(StoreError) -> [UsageStat]
+    /// GenAI spans started at or after `sinceUnixNano` that were kept without a model, tokens or
+    /// content, per scope and span name, with the attribute keys they carried.
+    func unmappedSpans(sinceUnixNano: UInt64) throws(StoreError) -> [UnmappedSpans]
     /// Deletes content events received before `cutoff` (unix ms) that still wait for their span,
     /// in transactions of `batch`; returns how many went.
     func deleteExpiredEvents(before cutoff: Int64, batch: Int) throws(StoreError) -> Int
@@ -107,6 +110,23 @@ public enum UsageGrouping: String, CaseIterable, Sendable {
     case provider, model, service, key
     /// The UTC day of the span's start, `YYYY-MM-DD`.
     case day
+}
+
+/// Kept GenAI spans of one scope and name from which nothing of a call was read: what the
+/// mapping did not understand (`ingate-otel unmapped`).
+public struct UnmappedSpans: Equatable, Sendable {
+    public var scopeName: String?
+    public var spanName: String
+    public var count: Int64
+    /// The attribute keys of (a sample of) those spans, sorted.
+    public var attributeKeys: [String]
+
+    public init(scopeName: String?, spanName: String, count: Int64, attributeKeys: [String]) {
+        self.scopeName = scopeName
+        self.spanName = spanName
+        self.count = count
+        self.attributeKeys = attributeKeys
+    }
 }
 
 /// Calls and tokens of one group (by default a provider and model) over a time window.
