@@ -9,15 +9,14 @@ struct Stats: ParsableCommand {
         abstract: "Calls and tokens per provider and model over a time window (model calls only: wrapper spans such as agents and tools repeat their children's usage).")
 
     @OptionGroup var database: DatabaseOption
-    @Option(help: "The window, back from now: 30m, 24h, 7d.") var since: String = "24h"
+    @OptionGroup var window: WindowOption
     @Flag(help: "One JSON object per line.") var json = false
     @Option(help: "Sum per provider-model (default), provider, model, service, key or day (UTC day of the span's start).")
     var by: UsageGrouping = .providerModel
 
     func run() throws {
-        guard let seconds = Self.seconds(since) else { fail("--since \(since): use a number with m, h or d, as in 24h") }
+        let start = window.startUnixNano
         let store = openStore(database)
-        let start = UInt64(max(0, Date().timeIntervalSince1970 - seconds) * 1e9)
         let stats: [UsageStat]
         do {
             stats = try store.usageStats(sinceUnixNano: start, operations: UsageRule.countedOperations, by: by)
@@ -64,6 +63,19 @@ struct Stats: ParsableCommand {
         case .day: "day"
         }
     }
+}
+
+extension UsageGrouping: ExpressibleByArgument {}
+
+/// `--since 24h`: the window back from now that `stats` and `unmapped` read.
+struct WindowOption: ParsableArguments {
+    @Option(help: "The window, back from now: 30m, 24h, 7d.") var since: String = "24h"
+
+    /// Unix nanoseconds of the window's start; exits on a malformed window.
+    var startUnixNano: UInt64 {
+        guard let seconds = Self.seconds(since) else { fail("--since \(since): use a number with m, h or d, as in 24h") }
+        return UInt64(max(0, Date().timeIntervalSince1970 - seconds) * 1e9)
+    }
 
     static func seconds(_ window: String) -> Double? {
         guard let unit = window.last, let number = Double(window.dropLast()), number >= 0 else { return nil }
@@ -75,5 +87,3 @@ struct Stats: ParsableCommand {
         }
     }
 }
-
-extension UsageGrouping: ExpressibleByArgument {}

@@ -7,13 +7,12 @@ struct Unmapped: ParsableCommand {
         abstract: "GenAI spans kept without a model, tokens or content, per scope and span name, with the keys they carried: what the mapping did not understand.")
 
     @OptionGroup var database: DatabaseOption
-    @Option(help: "The window, back from now: 30m, 24h, 7d.") var since: String = "24h"
+    @OptionGroup var window: WindowOption
     @Flag(help: "One JSON object per line.") var json = false
 
     func run() throws {
-        guard let seconds = Stats.seconds(since) else { fail("--since \(since): use a number with m, h or d, as in 24h") }
+        let start = window.startUnixNano
         let store = openStore(database)
-        let start = UInt64(max(0, Date().timeIntervalSince1970 - seconds) * 1e9)
         let groups: [UnmappedSpans]
         do {
             groups = try store.unmappedSpans(sinceUnixNano: start)
