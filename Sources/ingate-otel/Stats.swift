@@ -59,7 +59,7 @@ struct Stats: ParsableCommand {
         switch grouping {
         case .providerModel, .provider, .model: nil
         case .service: "service"
-        case .key: "api_key_id"
+        case .key: "key"
         case .day: "day"
         }
     }

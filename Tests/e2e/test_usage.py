@@ -83,6 +83,8 @@ def test_stats_by_day_and_by_service_through_the_cli(stack):
     assert (line["calls"], line["input_tokens"]) == (1, 5)
     by_day = [json.loads(line) for line in stack.cli("stats", "--since", "36500d", "--by", "day", "--json").stdout.splitlines()]
     assert any(line["day"] == day and line["calls"] >= 1 for line in by_day)
+    by_key = [json.loads(line) for line in stack.cli("stats", "--since", "36500d", "--by", "key", "--json").stdout.splitlines()]
+    assert [line["key"] for line in by_key] == ["1"]
     table = stack.cli("stats", "--since", "36500d", "--by", "service").stdout
     assert service in table and "TOTAL" in table.splitlines()[-1]
 
