@@ -2,6 +2,7 @@
 in protobuf, OTLP/JSON and gzip.   python Fuzz/make_seeds.py OUT_DIR"""
 import base64
 import gzip
+import zlib
 import json
 import os
 import sys
@@ -78,13 +79,14 @@ def to_json(request) -> bytes:
 
 
 def main(out: str):
-    for target in ("protobuf", "json", "gzip"):
+    for target in ("protobuf", "json", "gzip", "deflate"):
         os.makedirs(f"{out}/{target}", exist_ok=True)
     for name, attributes in DIALECTS.items():
         request = export(name, attributes)
         open(f"{out}/protobuf/{name}.pb", "wb").write(request.SerializeToString())
         open(f"{out}/json/{name}.json", "wb").write(to_json(request))
         open(f"{out}/gzip/{name}.pb.gz", "wb").write(gzip.compress(request.SerializeToString()))
+        open(f"{out}/deflate/{name}.pb.z", "wb").write(zlib.compress(request.SerializeToString()))
     # Gzip framing: concatenated members, and bytes after the last member.
     body = export("plain", DIALECTS["plain"]).SerializeToString()
     open(f"{out}/gzip/members.pb.gz", "wb").write(gzip.compress(body[:20]) + gzip.compress(body[20:]))

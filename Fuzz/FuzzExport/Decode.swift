@@ -3,12 +3,13 @@ import OTLPCodec
 
 import Foundation
 
-/// Which body the fuzzer's bytes are, from `FUZZ_INPUT` (`protobuf`, `json` or `gzip`): one
-/// binary fuzzes all three, each run with its own corpus (`make fuzz`).
+/// Which body the fuzzer's bytes are, from `FUZZ_INPUT` (`protobuf`, `json`, `gzip` or
+/// `deflate`): one binary fuzzes them all, each run with its own corpus (`make fuzz`).
 let fuzzInput: (format: WireFormat, coding: ContentCoding) = {
     switch ProcessInfo.processInfo.environment["FUZZ_INPUT"] {
     case "json": (.json, .identity)
     case "gzip": (.protobuf, .gzip)
+    case "deflate": (.protobuf, .deflate)
     default: (.protobuf, .identity)
     }
 }()

@@ -132,6 +132,8 @@ public struct ExportDecoder: Sendable {
             return body
         case .gzip:
             return try GzipInflater.inflate(body, limit: limits.maxInflatedBytes, admit: admit)
+        case .deflate:
+            return try GzipInflater.inflate(body, limit: limits.maxInflatedBytes, wrapper: .zlib, admit: admit)
         }
     }
 

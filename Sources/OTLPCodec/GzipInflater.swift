@@ -1,8 +1,15 @@
 import CZlib
 
-/// Inflates a gzip body with zlib, refusing to grow past a limit so that a compressed bomb costs
-/// at most `limit` bytes of memory.
+/// Inflates a gzip (or zlib, HTTP's `deflate`) body with zlib, refusing to grow past a limit so
+/// that a compressed bomb costs at most `limit` bytes of memory.
 public enum GzipInflater {
+    public enum Wrapper: Sendable {
+        /// RFC 1952, possibly several members.
+        case gzip
+        /// RFC 1950, one stream.
+        case zlib
+    }
+
     /// The inflated size a gzip body's trailer states (ISIZE, RFC 1952: the size modulo 2^32 of
     /// its last member); a hint for reserving memory, never trusted as a limit.
     public static func declaredSize(_ body: [UInt8]) -> Int? {
@@ -13,11 +20,13 @@ public enum GzipInflater {
 
     /// `admit` is asked before each chunk of output is kept, with the chunk's size; false stops
     /// the inflation with `budgetExhausted` (the caller's memory budget is spent).
-    public static func inflate(_ input: [UInt8], limit: Int, admit: ((Int) -> Bool)? = nil) throws(DecodeError) -> [UInt8] {
+    public static func inflate(_ input: [UInt8], limit: Int, wrapper: Wrapper = .gzip,
+                               admit: ((Int) -> Bool)? = nil) throws(DecodeError) -> [UInt8] {
         var stream = z_stream()
-        // 15 + 16: a gzip wrapper (not raw deflate, not zlib), the largest window.
-        guard ingate_inflate_init2(&stream, 15 + 16) == Z_OK else {
-            throw .malformed("gzip: cannot initialise the inflater")
+        let name = wrapper == .gzip ? "gzip" : "deflate"
+        // The largest window; + 16 reads a gzip wrapper, without it a zlib one (never raw deflate).
+        guard ingate_inflate_init2(&stream, wrapper == .gzip ? 15 + 16 : 15) == Z_OK else {
+            throw .malformed("\(name): cannot initialise the inflater")
         }
         defer { inflateEnd(&stream) }
 
@@ -43,7 +52,7 @@ public enum GzipInflater {
                 case Z_OK, Z_STREAM_END, Z_BUF_ERROR:
                     break
                 default:
-                    throw .malformed("gzip: corrupt data at compressed byte \(Int(stream.total_in))")
+                    throw .malformed("\(name): corrupt data at compressed byte \(Int(stream.total_in))")
                 }
                 if output.count + produced > limit {
                     throw .inflatedTooLarge(limit: limit)
@@ -51,7 +60,7 @@ public enum GzipInflater {
                 if let admit, produced > 0, !admit(produced) { throw .budgetExhausted }
                 output.append(contentsOf: chunk[0..<produced])
                 if status == Z_BUF_ERROR && produced == 0 {
-                    throw .malformed("gzip: truncated stream after \(Int(stream.total_in)) compressed bytes")
+                    throw .malformed("\(name): truncated stream after \(Int(stream.total_in)) compressed bytes")
                 }
                 guard status == Z_STREAM_END else { continue }
                 // RFC 1952 allows several members one after the other; anything else after the
@@ -59,8 +68,8 @@ public enum GzipInflater {
                 let rest = Int(stream.avail_in)
                 if rest == 0 { break }
                 let offset = inBuffer.count - rest
-                guard rest >= 2, inBuffer[offset] == 0x1F, inBuffer[offset + 1] == 0x8B else {
-                    throw .malformed("gzip: \(rest) bytes after the end of the gzip stream at compressed byte \(offset)")
+                guard wrapper == .gzip, rest >= 2, inBuffer[offset] == 0x1F, inBuffer[offset + 1] == 0x8B else {
+                    throw .malformed("\(name): \(rest) bytes after the end of the \(name) stream at compressed byte \(offset)")
                 }
                 guard inflateReset(&stream) == Z_OK else { throw .malformed("gzip: cannot restart the inflater") }
             }

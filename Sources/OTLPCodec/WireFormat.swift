@@ -28,9 +28,11 @@ public enum WireFormat: String, Sendable {
 }
 
 /// Request body codings we inflate. The OTLP spec only names gzip.
-public enum ContentCoding: Sendable {
+public enum ContentCoding: Sendable, Equatable {
     case identity
     case gzip
+    /// HTTP's `deflate`: a zlib stream (RFC 1950), as the OpenTelemetry Collector reads it.
+    case deflate
 
     /// Reads a `Content-Encoding` header; nil for a coding we do not support.
     public init?(header: String?) {
@@ -38,6 +40,7 @@ public enum ContentCoding: Sendable {
         switch value {
         case "", "identity": self = .identity
         case "gzip", "x-gzip": self = .gzip
+        case "deflate": self = .deflate
         default: return nil
         }
     }

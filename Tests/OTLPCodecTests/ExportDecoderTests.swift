@@ -40,6 +40,23 @@ import TestSupport
         }
     }
 
+    /// HTTP's `deflate` is a zlib stream, read as the Collector reads it, under the same limit.
+    @Test func deflateIsInflatedUnderTheSameLimitAndFramedStrictly() throws {
+        #expect(ContentCoding(header: "deflate") == .deflate)
+        #expect(try decoder.decodeTraces(deflate(sample.protobufBytes()), format: .protobuf, coding: .deflate) == sample)
+        let limited = ExportDecoder(limits: DecodingLimits(maxInflatedBytes: 1 << 20))
+        let bomb = deflate([UInt8](repeating: 0, count: 8 << 20))
+        #expect(bomb.count < 64 << 10)
+        #expect(throws: DecodeError.inflatedTooLarge(limit: 1 << 20)) {
+            try limited.decodeTraces(bomb, format: .protobuf, coding: .deflate)
+        }
+        // Not a zlib stream (a gzip one), and bytes after the stream's end: both malformed.
+        #expect(throws: DecodeError.self) { try decoder.decodeTraces(gzip(sample.protobufBytes()), format: .protobuf, coding: .deflate) }
+        #expect(throws: DecodeError.self) {
+            try decoder.decodeTraces(deflate(sample.protobufBytes()) + [1, 2, 3], format: .protobuf, coding: .deflate)
+        }
+    }
+
     @Test func plainBodyOverTheInflatedLimitIsRefusedToo() {
         let limited = ExportDecoder(limits: DecodingLimits(maxInflatedBytes: 10))
         #expect(throws: DecodeError.inflatedTooLarge(limit: 10)) {
@@ -105,7 +122,7 @@ import TestSupport
         #expect(ContentCoding(header: "identity") == .identity)
         #expect(ContentCoding(header: "GZIP") == .gzip)
         #expect(ContentCoding(header: "br") == nil)
-        #expect(ContentCoding(header: "deflate") == nil)
+        #expect(ContentCoding(header: "Deflate") == .deflate)
     }
 }
 

@@ -164,11 +164,20 @@ private func hexIDs(_ node: Any) -> Any {
     return node
 }
 
-/// Gzip with the system's gzip tool, so the tests do not trust our own zlib code to make inputs.
+/// `bytes` gzip-compressed by the system's gzip.
 public func gzip(_ bytes: [UInt8]) -> [UInt8] {
+    piped(bytes, through: "/bin/gzip", ["-c"])
+}
+
+/// `bytes` as HTTP's `deflate`: a zlib stream (RFC 1950), made by Python's zlib.
+public func deflate(_ bytes: [UInt8]) -> [UInt8] {
+    piped(bytes, through: "/usr/bin/env", ["python3", "-c", "import sys, zlib; sys.stdout.buffer.write(zlib.compress(sys.stdin.buffer.read()))"])
+}
+
+private func piped(_ bytes: [UInt8], through executable: String, _ arguments: [String]) -> [UInt8] {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-    process.arguments = ["-c"]
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
     let input = Pipe()
     let output = Pipe()
     process.standardInput = input

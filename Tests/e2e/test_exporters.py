@@ -5,8 +5,10 @@ import subprocess
 import sys
 import textwrap
 import threading
+import zlib
 
 import pytest
+import requests
 from opentelemetry.exporter.otlp.common.http import Compression as JSONCompression
 from opentelemetry.exporter.otlp.json.http.trace_exporter import OTLPSpanExporter as JSONSpanExporter
 from opentelemetry.exporter.otlp.proto.http import Compression
@@ -61,7 +63,8 @@ def check_rows(stack, spans):
     assert old["latency_ms"] == pytest.approx(1234.567891)
 
 
-@pytest.mark.parametrize("compression", [Compression.NoCompression, Compression.Gzip], ids=["plain", "gzip"])
+@pytest.mark.parametrize("compression", [Compression.NoCompression, Compression.Gzip, Compression.Deflate],
+                         ids=["plain", "gzip", "deflate"])
 def test_protobuf_exporter_built_in_code_stores_exactly_the_genai_spans(stack, compression):
     exporter = OTLPSpanExporter(endpoint=stack.traces_url, headers={"X-Ingate-Key": stack.key},
                                 certificate_file=stack.cert, compression=compression)
@@ -168,3 +171,11 @@ def test_logs_cli_shows_what_arrived(stack):
     rows = [json.loads(line) for line in lines]
     assert {r["trace_id"] for r in rows} == {hex_trace(spans[0])}
     assert {r["span_name"] for r in rows} == {"chat gpt-4o", "anthropic.chat"}
+
+
+def test_a_deflate_bomb_is_refused_at_the_inflated_limit(stack):
+    bomb = zlib.compress(b"\0" * (80 << 20), 9)
+    assert len(bomb) < 200_000
+    headers = {"Content-Type": "application/x-protobuf", "Content-Encoding": "deflate", "X-Ingate-Key": stack.key}
+    refused = requests.post(stack.traces_url, data=bomb, headers=headers, verify=stack.cert, timeout=30)
+    assert refused.status_code == 413
