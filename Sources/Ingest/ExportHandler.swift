@@ -39,6 +39,7 @@ public struct IngestConfiguration: Sendable {
 public struct ExportHandler: Sendable {
     public static let tracesPath = "/v1/traces"
     public static let logsPath = "/v1/logs"
+    public static let healthPath = "/healthz"
 
     /// The OTLP signal a path asks for.
     enum Signal: String {
@@ -90,6 +91,9 @@ public struct ExportHandler: Sendable {
         let format = WireFormat(contentType: head.contentType) ?? .json
         var outcome = ExportOutcome()
         if let step = head.authStep { return respond(to: step, head: head, format: format, outcome: outcome) }
+        if head.path == Self.healthPath || head.path == configuration.pathPrefix.trimmingSuffix("/") + Self.healthPath {
+            return health(head, outcome: outcome)
+        }
         let reservation = MemoryReservation(memory)
         // After `process` has returned, so that the request's memory is free by then.
         defer { MemoryReservation.returnFreedMemory(afterReserving: reservation.bytes) }
@@ -98,6 +102,24 @@ public struct ExportHandler: Sendable {
             return ExportResponse(status: 200, headers: [("Content-Type", format.contentType)], body: body, outcome: outcome)
         } catch {
             return ErrorResponse.response(for: error, format: format, outcome: outcome)
+        }
+    }
+
+    /// `GET /healthz`: 200 `{"status":"ok"}` when the store takes a write now, else 503 with
+    /// `Retry-After`; the body never says more (no keys, no data, no error text).
+    private func health(_ head: RequestHead, outcome: ExportOutcome) -> ExportResponse {
+        var outcome = outcome
+        outcome.signal = "health"
+        let json = [("Content-Type", "application/json")]
+        guard head.method == "GET" || head.method == "HEAD" else {
+            return ExportResponse(status: 405, headers: json + [("Allow", "GET, HEAD")], body: Array(#"{"status":"method not allowed"}"#.utf8), outcome: outcome)
+        }
+        do {
+            try sink.checkWrites()
+            return ExportResponse(status: 200, headers: json, body: Array(#"{"status":"ok"}"#.utf8), outcome: outcome)
+        } catch {
+            outcome.error = error.description
+            return ExportResponse(status: 503, headers: json + [("Retry-After", "5")], body: Array(#"{"status":"unavailable"}"#.utf8), outcome: outcome)
         }
     }
 
@@ -297,5 +319,13 @@ public struct ExportHandler: Sendable {
         case base + logsPath: return .logs
         default: return nil
         }
+    }
+}
+
+private extension String {
+    func trimmingSuffix(_ suffix: Character) -> String {
+        var text = self
+        while text.last == suffix { text.removeLast() }
+        return text
     }
 }

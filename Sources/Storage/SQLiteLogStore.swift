@@ -224,6 +224,15 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
         }
     }
 
+    /// One durable write outside the group commit (a health check must not wait behind a batch
+    /// it is not part of, nor slow one down), within the busy timeout.
+    public func checkWrites() throws(StoreError) {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        try withConnection { (db) throws(StorageError) in
+            try db.execute("INSERT OR REPLACE INTO health (id, checked_at) VALUES (1, \(now))")
+        }
+    }
+
     /// Drops content events received before `cutoff` (unix ms): what still waits for its span
     /// after the retention period. Deletes in small transactions so that ingestion, which shares
     /// the connection, waits at most one of them. Returns how many were deleted.

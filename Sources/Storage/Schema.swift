@@ -94,5 +94,9 @@ enum Schema {
         ALTER TABLE llm_logs ADD COLUMN cost_usd REAL;
         ALTER TABLE llm_logs ADD COLUMN cost_source TEXT;
         """,
+        // 8: one row that `GET /healthz` rewrites, to show that a commit goes through.
+        """
+        CREATE TABLE health (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at INTEGER NOT NULL);
+        """,
     ]
 }

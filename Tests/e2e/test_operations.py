@@ -101,3 +101,32 @@ def test_commands_fail_fast_naming_an_unusable_database_path():
         assert done.returncode != 0
         assert "/nonexistent/folder/ingate.db" in done.stderr
         assert "does not exist" in done.stderr
+
+
+def test_healthz_needs_no_key_and_says_503_when_writes_cannot_commit(own_stack):
+    import requests
+    url = own_stack.url + "/healthz"
+    ok = requests.get(url, verify=own_stack.cert, timeout=30)
+    assert (ok.status_code, ok.json()) == (200, {"status": "ok"})
+    assert ok.headers["Content-Type"] == "application/json"
+    # Another writer holds the database past the busy timeout (5 s): writes cannot commit.
+    db = sqlite3.connect(own_stack.db, timeout=10, isolation_level=None)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        busy = requests.get(url, verify=own_stack.cert, timeout=30)
+        assert (busy.status_code, busy.json()) == (503, {"status": "unavailable"})
+        assert busy.headers["Retry-After"] == "5"
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+    assert requests.get(url, verify=own_stack.cert, timeout=30).status_code == 200
+    # With no responder behind the socket, nginx answers the same 503.
+    [worker] = own_stack.worker_pids()
+    os.kill(worker, signal.SIGSTOP)
+    try:
+        os.rename(own_stack.data / "run" / "fcgi.sock", own_stack.data / "run" / "fcgi.sock.away")
+        down = requests.get(url, verify=own_stack.cert, timeout=30)
+        assert (down.status_code, down.json()) == (503, {"status": "unavailable"})
+    finally:
+        os.rename(own_stack.data / "run" / "fcgi.sock.away", own_stack.data / "run" / "fcgi.sock")
+        os.kill(worker, signal.SIGCONT)

@@ -13,6 +13,8 @@ public protocol LogSink: Sendable {
     /// Stores content events and joins them onto their spans' rows (with the `ContentJoinRule` the
     /// store was given); returns how many were new.
     func insertEvents(_ events: [GenAIContentEvent], apiKeyID: Int64, receivedAt: Int64) throws(StoreError) -> Int
+    /// Commits a tiny write, to show that writes are accepted now (`GET /healthz`).
+    func checkWrites() throws(StoreError)
 }
 
 /// The LLM log and its API keys, whatever engine holds them: what ingestion and every command
