@@ -61,7 +61,7 @@ prices: $(VENV)/.ready
 FUZZ_SECONDS ?= 60
 # Large enough for the seeds of long keys, many attributes and control-byte strings.
 FUZZ_MAX_LEN ?= 262144
-FUZZ_INPUTS ?= protobuf json gzip deflate
+FUZZ_INPUTS ?= protobuf json gzip deflate zstd
 fuzz: $(VENV)/.ready
 	swift build --scratch-path .build-fuzz -c release --sanitize=address \
 		-Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library -Xswiftc -DFUZZING --product FuzzExport

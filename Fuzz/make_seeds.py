@@ -2,10 +2,12 @@
 in protobuf, OTLP/JSON and gzip.   python Fuzz/make_seeds.py OUT_DIR"""
 import base64
 import gzip
-import zlib
 import json
 import os
 import sys
+import zlib
+
+import zstandard
 
 from google.protobuf.json_format import MessageToDict
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -79,7 +81,7 @@ def to_json(request) -> bytes:
 
 
 def main(out: str):
-    for target in ("protobuf", "json", "gzip", "deflate"):
+    for target in ("protobuf", "json", "gzip", "deflate", "zstd"):
         os.makedirs(f"{out}/{target}", exist_ok=True)
     for name, attributes in DIALECTS.items():
         request = export(name, attributes)
@@ -87,6 +89,7 @@ def main(out: str):
         open(f"{out}/json/{name}.json", "wb").write(to_json(request))
         open(f"{out}/gzip/{name}.pb.gz", "wb").write(gzip.compress(request.SerializeToString()))
         open(f"{out}/deflate/{name}.pb.z", "wb").write(zlib.compress(request.SerializeToString()))
+        open(f"{out}/zstd/{name}.pb.zst", "wb").write(zstandard.ZstdCompressor().compress(request.SerializeToString()))
     # Gzip framing: concatenated members, and bytes after the last member.
     body = export("plain", DIALECTS["plain"]).SerializeToString()
     open(f"{out}/gzip/members.pb.gz", "wb").write(gzip.compress(body[:20]) + gzip.compress(body[20:]))

@@ -3,13 +3,14 @@ import OTLPCodec
 
 import Foundation
 
-/// Which body the fuzzer's bytes are, from `FUZZ_INPUT` (`protobuf`, `json`, `gzip` or
-/// `deflate`): one binary fuzzes them all, each run with its own corpus (`make fuzz`).
+/// Which body the fuzzer's bytes are, from `FUZZ_INPUT` (`protobuf`, `json`, `gzip`,
+/// `deflate` or `zstd`): one binary fuzzes them all, each run with its own corpus (`make fuzz`).
 let fuzzInput: (format: WireFormat, coding: ContentCoding) = {
     switch ProcessInfo.processInfo.environment["FUZZ_INPUT"] {
     case "json": (.json, .identity)
     case "gzip": (.protobuf, .gzip)
     case "deflate": (.protobuf, .deflate)
+    case "zstd": (.protobuf, .zstd)
     default: (.protobuf, .identity)
     }
 }()

@@ -153,7 +153,7 @@ public struct ExportHandler: Sendable {
             throw .unsupportedMediaType("unsupported Content-Type \(head.contentType.map { "\"\($0)\"" } ?? "(none)"); use application/x-protobuf or application/json")
         }
         guard let coding = ContentCoding(header: head.contentEncoding) else {
-            throw .unsupportedMediaType("unsupported Content-Encoding \"\(head.contentEncoding ?? "")\"; use gzip, deflate or none")
+            throw .unsupportedMediaType("unsupported Content-Encoding \"\(head.contentEncoding ?? "")\"; use gzip, deflate, zstd or none")
         }
         let limit = configuration.maxBodyBytes
         if let declared = head.contentLength, declared > limit {

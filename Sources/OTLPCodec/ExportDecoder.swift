@@ -134,6 +134,8 @@ public struct ExportDecoder: Sendable {
             return try GzipInflater.inflate(body, limit: limits.maxInflatedBytes, admit: admit)
         case .deflate:
             return try GzipInflater.inflate(body, limit: limits.maxInflatedBytes, wrapper: .zlib, admit: admit)
+        case .zstd:
+            return try ZstdInflater.inflate(body, limit: limits.maxInflatedBytes, admit: admit)
         }
     }
 

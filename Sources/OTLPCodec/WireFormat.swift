@@ -33,6 +33,8 @@ public enum ContentCoding: Sendable, Equatable {
     case gzip
     /// HTTP's `deflate`: a zlib stream (RFC 1950), as the OpenTelemetry Collector reads it.
     case deflate
+    /// RFC 8878 Zstandard.
+    case zstd
 
     /// Reads a `Content-Encoding` header; nil for a coding we do not support.
     public init?(header: String?) {
@@ -41,6 +43,7 @@ public enum ContentCoding: Sendable, Equatable {
         case "", "identity": self = .identity
         case "gzip", "x-gzip": self = .gzip
         case "deflate": self = .deflate
+        case "zstd": self = .zstd
         default: return nil
         }
     }

@@ -57,6 +57,22 @@ import TestSupport
         }
     }
 
+    @Test func zstdIsDecompressedUnderTheSameLimitAndFramedStrictly() throws {
+        #expect(ContentCoding(header: "zstd") == .zstd)
+        let body = sample.protobufBytes()
+        #expect(try decoder.decodeTraces(zstd(body), format: .protobuf, coding: .zstd) == sample)
+        // Frames one after another are one body.
+        #expect(try decoder.decodeTraces(zstd(Array(body[..<20])) + zstd(Array(body[20...])), format: .protobuf, coding: .zstd) == sample)
+        let limited = ExportDecoder(limits: DecodingLimits(maxInflatedBytes: 1 << 20))
+        let bomb = zstd([UInt8](repeating: 0, count: 8 << 20))
+        #expect(bomb.count < 64 << 10)
+        #expect(throws: DecodeError.inflatedTooLarge(limit: 1 << 20)) { try limited.decodeTraces(bomb, format: .protobuf, coding: .zstd) }
+        let whole = zstd(body)
+        for broken in [Array(whole.dropLast(3)), whole + [1, 2, 3, 4, 5, 6, 7, 8], [], gzip(body)] {
+            #expect(throws: DecodeError.self) { try decoder.decodeTraces(broken, format: .protobuf, coding: .zstd) }
+        }
+    }
+
     @Test func plainBodyOverTheInflatedLimitIsRefusedToo() {
         let limited = ExportDecoder(limits: DecodingLimits(maxInflatedBytes: 10))
         #expect(throws: DecodeError.inflatedTooLarge(limit: 10)) {

@@ -1,3 +1,4 @@
+import CZstd
 import Foundation
 import OTLPCodec
 
@@ -172,6 +173,15 @@ public func gzip(_ bytes: [UInt8]) -> [UInt8] {
 /// `bytes` as HTTP's `deflate`: a zlib stream (RFC 1950), made by Python's zlib.
 public func deflate(_ bytes: [UInt8]) -> [UInt8] {
     piped(bytes, through: "/usr/bin/env", ["python3", "-c", "import sys, zlib; sys.stdout.buffer.write(zlib.compress(sys.stdin.buffer.read()))"])
+}
+
+/// `bytes` as one zstd frame (level 3), by libzstd.
+public func zstd(_ bytes: [UInt8]) -> [UInt8] {
+    var out = [UInt8](repeating: 0, count: ZSTD_compressBound(bytes.count))
+    let size = out.withUnsafeMutableBytes { target in
+        bytes.withUnsafeBytes { source in ZSTD_compress(target.baseAddress, target.count, source.baseAddress, source.count, 3) }
+    }
+    return Array(out.prefix(size))
 }
 
 private func piped(_ bytes: [UInt8], through executable: String, _ arguments: [String]) -> [UInt8] {

@@ -9,6 +9,8 @@ import zlib
 
 import pytest
 import requests
+import zstandard
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.exporter.otlp.common.http import Compression as JSONCompression
 from opentelemetry.exporter.otlp.json.http.trace_exporter import OTLPSpanExporter as JSONSpanExporter
 from opentelemetry.exporter.otlp.proto.http import Compression
@@ -177,5 +179,19 @@ def test_a_deflate_bomb_is_refused_at_the_inflated_limit(stack):
     bomb = zlib.compress(b"\0" * (80 << 20), 9)
     assert len(bomb) < 200_000
     headers = {"Content-Type": "application/x-protobuf", "Content-Encoding": "deflate", "X-Ingate-Key": stack.key}
+    refused = requests.post(stack.traces_url, data=bomb, headers=headers, verify=stack.cert, timeout=30)
+    assert refused.status_code == 413
+
+
+def test_a_zstd_body_is_read_and_a_zstd_bomb_refused(stack):
+
+    spans = mixed_trace(12)
+    headers = {"Content-Type": "application/x-protobuf", "Content-Encoding": "zstd", "X-Ingate-Key": stack.key}
+    body = zstandard.ZstdCompressor(level=19).compress(encode_spans(spans).SerializeToString())
+    response = requests.post(stack.traces_url, data=body, headers=headers, verify=stack.cert, timeout=30)
+    assert response.status_code == 200, response.content
+    check_rows(stack, spans)
+    bomb = zstandard.ZstdCompressor(level=19).compress(b"\0" * (80 << 20))
+    assert len(bomb) < 100_000
     refused = requests.post(stack.traces_url, data=bomb, headers=headers, verify=stack.cert, timeout=30)
     assert refused.status_code == 413
