@@ -23,9 +23,9 @@ public struct ExportDecoder: Sendable {
         try decodeTraces(body, format: format, coding: coding, keeping: nil).export
     }
 
-    /// Decodes, building only the spans `filter` keeps (all when nil). In protobuf a skipped span
-    /// is parsed for its attribute keys only; its other fields are stepped over, not built (nor
-    /// their strings checked for UTF-8). `admit` is asked before values are built.
+    /// Decodes, building only the spans `filter` keeps (all when nil). In protobuf a skipped span's
+    /// attribute keys are read once, by the shape check; the span is stepped over, not built (nor
+    /// its strings checked for UTF-8). `admit` is asked before values are built.
     public func decodeTraces(_ body: [UInt8], format: WireFormat, coding: ContentCoding,
                              keeping filter: SpanKeyFilter?, admit: ValueAdmission? = nil) throws(DecodeError) -> DecodedTraces {
         let decoded = try decodeUnchecked(body, format: format, coding: coding, keeping: filter, admit: admit)
@@ -55,9 +55,10 @@ public struct ExportDecoder: Sendable {
             var options = BinaryDecodingOptions()
             options.messageDepthLimit = limits.maxNestingDepth
             var values = ValueCount(limits: limits, admit: admit)
-            try values.add(ProtobufShapeCheck.check(traces: plain, limits: limits, keeping: filter))
+            let shape = try ProtobufShapeCheck.check(traces: plain, limits: limits, keeping: filter)
+            try values.add(shape.values)
             do {
-                return try decodeFiltered(plain, options: options, filter: filter)
+                return try decodeFiltered(plain, options: options, filter: filter, keptSpans: shape.keptSpans)
             } catch let error as DecodeError {
                 throw error
             } catch BinaryDecodingError.invalidUTF8 {
@@ -69,10 +70,17 @@ public struct ExportDecoder: Sendable {
         }
     }
 
-    private func decodeFiltered(_ plain: [UInt8], options: BinaryDecodingOptions, filter: SpanKeyFilter?) throws -> DecodedTraces {
+    /// `keptSpans` is the shape check's verdict per span in wire order. Where its walk stopped
+    /// short of what swift-protobuf decodes (framing it does not step over, such as groups), the
+    /// spans' keys are read again instead.
+    private func decodeFiltered(_ plain: [UInt8], options: BinaryDecodingOptions, filter: SpanKeyFilter?,
+                                keptSpans: [Bool]) throws -> DecodedTraces {
         var keysOnly = options
         keysOnly.discardUnknownFields = true
         let lazy = try Ingate_Lazy_LazyTraceExport(serializedBytes: plain, options: options)
+        let spanCount = lazy.resourceSpans.reduce(0) { $0 + $1.scopeSpans.reduce(0) { $0 + $1.spans.count } }
+        let verdicts = keptSpans.count == spanCount ? keptSpans : nil
+        var position = 0
         var export = TraceExportRequest()
         var skipped = 0
         export.resourceSpans = try lazy.resourceSpans.map { lazyResource in
@@ -84,9 +92,11 @@ public struct ExportDecoder: Sendable {
                 scopeSpans.scope = lazyScope.scope
                 scopeSpans.schemaURL = lazyScope.schemaURL
                 for encoded in lazyScope.spans {
+                    defer { position += 1 }
                     if let filter {
-                        let keys = try Ingate_Lazy_SpanAttributeKeys(serializedBytes: encoded, options: keysOnly)
-                        guard filter(keys.attributes.map(\.key)) else {
+                        let kept = try verdicts.map { $0[position] }
+                            ?? filter(Ingate_Lazy_SpanAttributeKeys(serializedBytes: encoded, options: keysOnly).attributes.map(\.key))
+                        guard kept else {
                             skipped += 1
                             continue
                         }

@@ -17,9 +17,13 @@ struct ProtobufShapeCheck {
     /// framing is left for the decoder to report. Returns the values decoding will build: those of
     /// the resources, the scopes and the spans `filter` keeps (all when nil), so that their memory
     /// can be reserved in one step before any is built.
-    static func check(traces bytes: [UInt8], limits: DecodingLimits, keeping filter: SpanKeyFilter?) throws(DecodeError) -> Int {
+    /// Also returns, in wire order, whether `filter` keeps each span, so that the decoder does not
+    /// read every span's keys a second time.
+    static func check(traces bytes: [UInt8], limits: DecodingLimits,
+                      keeping filter: SpanKeyFilter?) throws(DecodeError) -> (values: Int, keptSpans: [Bool]) {
         let check = ProtobufShapeCheck(bytes, limits: limits)
         var values = 0
+        var keptSpans: [Bool] = []
         // ExportTraceServiceRequest.resource_spans = 1
         for resourceSpans in check.fields(1, in: 0..<bytes.count) {
             values += try check.resourceAndScopes(of: resourceSpans)
@@ -34,14 +38,16 @@ struct ProtobufShapeCheck {
                         try check.limit(check.count(3, in: event), limits.maxAttributesPerSpan, "a span event", "attributes")
                     }
                     try check.limit(events, limits.maxEventsPerSpan, "a span", "events")
-                    if filter?(check.attributeKeys(span)) ?? true {
+                    let kept = filter?(check.attributeKeys(span)) ?? true
+                    keptSpans.append(kept)
+                    if kept {
                         values += check.values(in: span, as: .span)
                         guard values <= limits.maxValues else { throw Self.tooManyValues(limits) }
                     }
                 }
             }
         }
-        return values
+        return (values, keptSpans)
     }
 
     /// A span's attribute keys (Span.attributes = 9 { key = 1 }), for the filter; invalid UTF-8 is
