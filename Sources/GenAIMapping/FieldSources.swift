@@ -10,17 +10,21 @@ enum FieldSources {
         .attribute("llm.provider"),           // OpenInference (hosting provider)
         .attribute("llm.system"),             // OpenInference (model family), OpenLLMetry legacy
         .attribute("ai.model.provider"),      // Vercel AI SDK: "openai.chat" (see ProviderNames)
+        .json("mlflow.llm.provider", path: []),     // MLflow
     ]
     static let model: [ValueSource] = [
         .attribute("gen_ai.request.model"),
         .attribute("gen_ai.response.model"),
         .attribute("llm.model_name"),         // OpenInference
         .attribute("ai.model.id"),            // Vercel AI SDK
+        .json("mlflow.spanInputs", path: ["model"]), // MLflow: the request it recorded
+        .json("mlflow.llm.model", path: []),
     ]
     static let responseModel: [ValueSource] = [
         .attribute("gen_ai.response.model"),
         .attribute("llm.response.model_name"),
         .attribute("ai.response.model"),
+        .json("mlflow.llm.model", path: []),
     ]
     static let operation: [ValueSource] = [
         .attribute("gen_ai.operation.name"),  // else derived: OperationRules
@@ -32,6 +36,7 @@ enum FieldSources {
         .attribute("ai.usage.inputTokens"),         // Vercel AI SDK 5+
         .attribute("ai.usage.promptTokens"),        // Vercel AI SDK ≤4
         .attribute("input_tokens"),                 // Anthropic-style bare names on GenAI spans
+        .json("mlflow.chat.tokenUsage", path: ["input_tokens"]),
     ]
     static let outputTokens: [ValueSource] = [
         .attribute("gen_ai.usage.output_tokens"),
@@ -40,6 +45,7 @@ enum FieldSources {
         .attribute("ai.usage.outputTokens"),
         .attribute("ai.usage.completionTokens"),
         .attribute("output_tokens"),
+        .json("mlflow.chat.tokenUsage", path: ["output_tokens"]),
     ]
     static let cacheReadTokens: [ValueSource] = [
         .attribute("gen_ai.usage.cache_read.input_tokens"),   // v1.40+
@@ -49,6 +55,7 @@ enum FieldSources {
         .attribute("llm.token_count.prompt_details.cache_read"),
         .attribute("ai.usage.cachedInputTokens"),
         .attribute("cache_read_tokens"),
+        .json("mlflow.chat.tokenUsage", path: ["cache_read_input_tokens"]),
     ]
     /// Input tokens written to a provider's prompt cache (priced apart by Anthropic and others).
     static let cacheWriteTokens: [ValueSource] = [
@@ -59,6 +66,7 @@ enum FieldSources {
         .attribute("gen_ai.usage.details.cache_write_tokens"),    // Pydantic AI
         .attribute("llm.token_count.prompt_details.cache_write"), // OpenInference
         .attribute("cache_creation_tokens"),
+        .json("mlflow.chat.tokenUsage", path: ["cache_creation_input_tokens"]),
     ]
     static let reasoningTokens: [ValueSource] = [
         .attribute("gen_ai.usage.reasoning.output_tokens"),   // v1.41+
@@ -120,6 +128,11 @@ enum FieldSources {
         .textOrMessages(.attribute("input.value")),                                             // OpenInference
         .textOrMessages(.attribute("ai.prompt.messages")),                                      // Vercel inner call
         .textOrMessages(.attribute("ai.prompt")),                                               // Vercel outer call
+        .conversation("pydantic_ai.all_messages", systemInstructions: "gen_ai.system_instructions", side: .input),
+        .textOrMessages(.attribute("gcp.vertex.agent.llm_request")),                            // Google ADK (schema 1)
+        .textOrMessages(.attribute("mlflow.spanInputs")),                                       // MLflow
+        .textOrMessages(.attribute("input")),                                                   // logfire (OpenAI Agents)
+        .textOrMessages(.attribute("gen_ai.input.messages_ref")),   // uploaded elsewhere: the reference, not fetched
     ]
     static let completion: [ContentSource] = [
         .messages("gen_ai.output.messages", systemInstructions: nil),
@@ -133,11 +146,16 @@ enum FieldSources {
         .textOrMessages(.attribute("output.value")),
         .textOrMessages(.attribute("ai.response.text")),
         .textOrMessages(.attribute("ai.result.text")),                                          // Vercel ≤3
+        .conversation("pydantic_ai.all_messages", systemInstructions: nil, side: .output),
+        .textOrMessages(.attribute("gcp.vertex.agent.llm_response")),
+        .textOrMessages(.attribute("mlflow.spanOutputs")),
+        .textOrMessages(.attribute("output")),
+        .textOrMessages(.attribute("gen_ai.output.messages_ref")),
     ]
 
     /// A span is GenAI when any attribute key starts with one of these, or equals one of `genAIKeys`.
     static let genAIPrefixes = ["gen_ai.", "llm."]
-    static let genAIKeys: Set<String> = ["openinference.span.kind", "ai.model.id"]
+    static let genAIKeys: Set<String> = ["openinference.span.kind", "ai.model.id", "mlflow.spanType"]
 }
 
 /// One place a single value can come from.
@@ -146,6 +164,8 @@ enum ValueSource: Sendable {
     case attribute(String)
     /// An attribute of the first span event with this name.
     case event(String, attribute: String)
+    /// The member at `path` of the JSON text an attribute holds (the whole text for `[]`).
+    case json(String, path: [String])
 }
 
 /// One place prompt or completion content can come from.
@@ -163,4 +183,9 @@ enum ContentSource: Sendable {
     case choiceEvents(String)
     /// Flattened messages: `PREFIX0.role`, `PREFIX0.content`, `PREFIX0.message.role`, ….
     case indexedMessages(prefix: String)
+    /// A whole conversation in one list (Pydantic AI's agent span): its input is every message
+    /// before the trailing assistant ones, its output those.
+    case conversation(String, systemInstructions: String?, side: ConversationSide)
 }
+
+enum ConversationSide: Sendable { case input, output }

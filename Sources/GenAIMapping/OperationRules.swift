@@ -40,10 +40,37 @@ public enum OperationRules {
         return "chat"
     }
 
+    /// `gen_ai.operation.name` values of the registry (v1.41), and OpenLLMetry's `rerank`.
+    static let knownOperations: Set<String> = [
+        "chat", "text_completion", "generate_content", "embeddings", "retrieval", "execute_tool", "create_agent",
+        "invoke_agent", "invoke_workflow", "rerank",
+    ]
+
+    /// Words frameworks put in `gen_ai.operation.name` for what the registry has a name for.
+    static let frameworkOperations: [String: String] = [
+        "chain": "invoke_workflow", "workflow": "invoke_workflow", "task": "invoke_workflow",
+        "agent": "invoke_agent", "agent_step": "invoke_agent", "execute_event_loop_cycle": "invoke_agent",
+        "tool": "execute_tool", "completion": "text_completion", "embedding": "embeddings",
+    ]
+
+    /// MLflow `mlflow.spanType` (written as JSON text, `"\"CHAT_MODEL\""`).
+    static let mlflowSpanTypes: [String: String] = [
+        "LLM": "chat", "CHAT_MODEL": "chat", "EMBEDDING": "embeddings", "AGENT": "invoke_agent",
+        "TOOL": "execute_tool", "CHAIN": "invoke_workflow", "RETRIEVER": "retrieval", "RERANKER": "rerank",
+    ]
+
     static func operation(of span: SpanAttributes) -> String? {
-        if let explicit = span.firstText(FieldSources.operation) { return explicit }
+        if let explicit = span.firstText(FieldSources.operation) {
+            // A framework's own word is stored as the registry's, or not at all (it stays in `attributes`).
+            let name = explicit.lowercased()
+            if knownOperations.contains(name) { return name }
+            if let operation = frameworkOperations[name] { return operation }
+        }
         if let type = span["llm.request.type"]?.textValue, let operation = requestTypes[type] { return operation }
         if let kind = span["openinference.span.kind"]?.textValue, let operation = openInferenceKinds[kind.uppercased()] {
+            return operation
+        }
+        if let type = span.value(.json("mlflow.spanType", path: []))?.textValue, let operation = mlflowSpanTypes[type] {
             return operation
         }
         for candidate in [span["ai.operationId"]?.textValue, span["operation.name"]?.textValue, span.span.name] {
@@ -70,6 +97,9 @@ enum ProviderNames {
 
     /// `value` as read from `key`: Vercel's `ai.model.provider` is `provider.api` ("openai.chat",
     /// "google.vertex.chat"), of which the provider part counts.
+    /// Names that instrumentations put in `gen_ai.system` for themselves, not for the vendor.
+    static let frameworks: Set<String> = ["strands-agents", "gcp.vertex.agent", "langchain", "llamaindex", "crewai", "pydantic-ai"]
+
     static func normalize(_ value: String, key: String) -> String {
         var name = value.lowercased()
         if key == "ai.model.provider" {

@@ -1,4 +1,5 @@
 import Foundation
+import LLMLog
 import OTLPCodec
 
 /// A span's attributes and events, looked up by the sources in `FieldSources`.
@@ -29,7 +30,37 @@ struct SpanAttributes {
                 }
             }
             return nil
+        case .json(let key, let path):
+            guard case .stringValue(let text)? = byKey[key]?.value else { return nil }
+            return Self.member(of: text, at: path)
         }
+    }
+
+    /// MLflow writes every attribute as JSON text (`"\"CHAT_MODEL\""`, `{"input_tokens": 21}`):
+    /// the value at `path` inside it, as an attribute value.
+    private static func member(of text: String, at path: [String]) -> AnyValue? {
+        var current: JSONValue
+        if let document = JSONValue.parse(text) {
+            current = document
+        } else if path.isEmpty, let quoted = try? JSONParser.parse(Array(text.utf8), maxDepth: 1), case .string = quoted {
+            current = quoted
+        } else {
+            return nil
+        }
+        for key in path {
+            guard let next = current[key] else { return nil }
+            current = next
+        }
+        var value = AnyValue()
+        switch current {
+        case .string(let string): value.value = .stringValue(string)
+        case .number(let number):
+            if let integer = Int64(number) { value.value = .intValue(integer) } else if let double = Double(number) { value.value = .doubleValue(double) }
+        case .bool(let flag): value.value = .boolValue(flag)
+        case .null: return nil
+        case .array, .object: value.value = .stringValue(current.serialized)
+        }
+        return value.value == nil ? nil : value
     }
 
     func first(_ sources: [ValueSource]) -> AnyValue? {

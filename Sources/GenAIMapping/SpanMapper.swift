@@ -36,11 +36,39 @@ public enum SpanMapper {
                 }
             }
         }
+        result.droppedSpans += dropRawChildren(&result.records)
         return result
     }
 
+    /// Drops rows that hold nothing of a call (no operation, model, tokens or content) where they
+    /// are only the raw echo of a stored call: the child of a call in the same export, or LiteLLM's
+    /// `raw_gen_ai_request` span (provider payload keys `llm.openai.*`), which may come in another.
+    /// Returns how many it dropped.
+    static func dropRawChildren(_ records: inout [LLMLogRecord]) -> Int {
+        func holdsNothing(_ record: LLMLogRecord) -> Bool {
+            record.operation == nil && record.model == nil && record.inputTokens == nil && record.outputTokens == nil
+                && record.prompt == nil && record.completion == nil
+        }
+        guard records.contains(where: holdsNothing) else { return 0 }
+        let calls = Set(records.filter { $0.model != nil }.map { $0.traceID + "/" + $0.spanID })
+        let before = records.count
+        records.removeAll { record in
+            guard holdsNothing(record) else { return false }
+            if record.scopeName == "litellm" && record.spanName == "raw_gen_ai_request" { return true }
+            return record.parentSpanID.map { calls.contains(record.traceID + "/" + $0) } ?? false
+        }
+        return before - records.count
+    }
+
     static func isGenAI(_ span: Span) -> Bool {
-        span.attributes.contains { isGenAIKey($0.key) }
+        var mlflowOnly = false
+        for attribute in span.attributes where isGenAIKey(attribute.key) {
+            guard attribute.key == "mlflow.spanType" else { return true }
+            mlflowOnly = true
+        }
+        // MLflow marks every span it records; only its model, agent, tool and retrieval spans are GenAI.
+        guard mlflowOnly, let type = SpanAttributes(span).value(.json("mlflow.spanType", path: []))?.textValue else { return false }
+        return OperationRules.mlflowSpanTypes[type] != nil
     }
 
     /// The rule that keeps a span, on its attribute keys alone: the decoder's filter.
@@ -88,7 +116,7 @@ public enum SpanMapper {
             scopeName: scopeName,
             spanName: span.name,
             operation: operation,
-            provider: provider(view),
+            provider: provider(view, model: model),
             model: model,
             responseModel: view.firstText(FieldSources.responseModel),
             prompt: prompt?.text,
@@ -121,10 +149,22 @@ public enum SpanMapper {
         return parts.isEmpty ? nil : parts.reduce(0, +)
     }
 
-    static func provider(_ view: SpanAttributes) -> String? {
+    /// The model's vendor: the first provider source that names one, not a framework
+    /// (`strands-agents`, `gcp.vertex.agent`); else the vendor prefix of the model name
+    /// (`openai/gpt-4o-mini`, as LiteLLM and ADK spell it). Where neither says, the cost step
+    /// may name it from the price table.
+    static func provider(_ view: SpanAttributes, model: String?) -> String? {
         for source in FieldSources.provider {
-            guard case .attribute(let key) = source, let value = view[key]?.textValue, !value.isEmpty else { continue }
-            return ProviderNames.normalize(value, key: key)
+            guard let value = view.value(source)?.textValue, !value.isEmpty else { continue }
+            let key = if case .attribute(let key) = source { key } else { "" }
+            let name = ProviderNames.normalize(value, key: key)
+            if !ProviderNames.frameworks.contains(name) { return name }
+        }
+        if let model, let slash = model.firstIndex(of: "/"), slash != model.startIndex {
+            let vendor = model[..<slash].lowercased()
+            if vendor.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }) {
+                return ProviderNames.normalize(String(vendor), key: "")
+            }
         }
         return nil
     }
@@ -133,6 +173,7 @@ public enum SpanMapper {
     static func finishReasons(_ view: SpanAttributes, completion: Content?) -> String? {
         var reasons: [String] = []
         if let value = view.first(FieldSources.finishReasons) {
+            // LiteLLM sends the list as JSON text (`"[\"stop\"]"`).
             switch JSONValue.content(value) {
             case .array(let items): reasons = items.compactMap(\.string)
             case .string(let text): reasons = [text]

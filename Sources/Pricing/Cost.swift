@@ -26,13 +26,16 @@ public enum Cost {
     }
 
     /// Gives each record without a reported cost its cost at `table`'s prices (`cost_source`
-    /// `prices`); a model the table does not know keeps NULL, never 0.
+    /// `prices`); a model the table does not know keeps NULL, never 0. A record whose span named
+    /// no vendor (Strands and MLflow name only themselves, or nothing) gets the provider that the
+    /// table lists the model under.
     public static func price(_ records: inout [LLMLogRecord], with table: PriceTable) {
-        for index in records.indices where records[index].costUSD == nil {
+        for index in records.indices where records[index].costUSD == nil || records[index].provider == nil {
             let record = records[index]
             guard let model = record.model ?? record.responseModel,
-                  let match = table.lookup(model: model, provider: record.provider),
-                  let dollars = usd(record, rates: match.rates) else { continue }
+                  let match = table.lookup(model: model, provider: record.provider) else { continue }
+            if record.provider == nil { records[index].provider = PriceTable.semconvProvider(match.provider) }
+            guard record.costUSD == nil, let dollars = usd(records[index], rates: match.rates) else { continue }
             records[index].costUSD = dollars
             records[index].costSource = "prices"
         }

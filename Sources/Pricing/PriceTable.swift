@@ -144,6 +144,11 @@ public struct PriceTable: Sendable {
     static let providerAliases = ["x_ai": "x-ai", "mistral_ai": "mistral", "aws.bedrock": "aws", "gcp.gemini": "google",
                                   "gcp.vertex_ai": "google", "azure.ai.openai": "azure"]
 
+    /// A provider id of the table as `gen_ai.provider.name` spells it.
+    public static func semconvProvider(_ id: String) -> String {
+        ["x-ai": "x_ai", "mistral": "mistral_ai", "aws": "aws.bedrock", "google": "gcp.gemini", "azure": "azure.ai.openai"][id] ?? id
+    }
+
     /// The prices of `model` as sent by `provider` (which may be missing): the provider's own
     /// models first, then those of a provider the name says it is (`claude…`), then any that lists it.
     public func lookup(model: String, provider: String? = nil) -> PriceMatch? {

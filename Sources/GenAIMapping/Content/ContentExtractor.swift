@@ -63,6 +63,23 @@ enum ContentExtractor {
             let messages = ordered.compactMap { MessageNormalizer.choice(from: $0.element) }
             return messages.isEmpty ? nil : Content(messages: messages)
 
+        case .conversation(let key, let instructions, let side):
+            guard let value = span[key],
+                  let messages = MessageNormalizer.messages(from: JSONValue.content(value), defaultRole: defaultRole),
+                  !messages.isEmpty else { return nil }
+            let replyStart = messages.lastIndex { $0.role != "assistant" }.map { $0 + 1 } ?? 0
+            switch side {
+            case .output:
+                return replyStart < messages.count ? Content(messages: Array(messages[replyStart...])) : nil
+            case .input:
+                var asked = Array(messages[..<replyStart])
+                if let instructions, let system = span[instructions], !asked.contains(where: { $0.role == "system" }) {
+                    let parts = MessageNormalizer.contentParts(JSONValue.content(system))
+                    if !parts.isEmpty { asked.insert(ChatMessage(role: "system", parts: parts), at: 0) }
+                }
+                return asked.isEmpty ? nil : Content(messages: asked)
+            }
+
         case .indexedMessages(let prefix):
             let flattened = span.attributes(under: prefix)
             guard !flattened.isEmpty, let list = IndexedAttributes.unflatten(flattened),

@@ -2,13 +2,23 @@ import LLMLog
 import OTLPCodec
 
 /// Turns message lists of every dialect (current semconv parts, OpenAI chat messages and choices,
-/// v1.28 event bodies, Vercel AI SDK content parts) into `ChatMessage`s.
+/// v1.28 event bodies, Vercel AI SDK content parts, LangChain's serialised messages and
+/// generations, Gemini contents, Bedrock content blocks) into `ChatMessage`s.
 enum MessageNormalizer {
     /// The messages a value holds, or nil when it does not look like messages at all.
     static func messages(from value: JSONValue, defaultRole: String) -> [ChatMessage]? {
         switch value {
         case .array(let elements):
             guard !elements.isEmpty else { return [] }
+            // LangChain records a batch: one message list per prompt.
+            if elements.allSatisfy({ $0.array != nil }) {
+                var messages: [ChatMessage] = []
+                for list in elements {
+                    guard let parsed = Self.messages(from: list, defaultRole: defaultRole) else { return nil }
+                    messages += parsed
+                }
+                return messages
+            }
             var messages: [ChatMessage] = []
             for element in elements {
                 if case .string(let text) = element {
@@ -24,6 +34,26 @@ enum MessageNormalizer {
             // A whole OpenAI request (`input.value`), response (`output.value`) or Vercel `ai.prompt`.
             if let choices = value["choices"]?.array {
                 return choices.compactMap { choice(from: $0) }
+            }
+            // LangChain's LLMResult: `{"generations": [[{text, message, generation_info}]]}`.
+            if let generations = value["generations"]?.array {
+                return generations.flatMap { $0.array ?? [$0] }.compactMap(generation)
+            }
+            // Gemini (Google ADK): a request's `contents` with `config.system_instruction`, a
+            // response's `content` or `candidates`.
+            if let contents = value["contents"]?.array {
+                var messages: [ChatMessage] = []
+                let instruction = value["config"]?["system_instruction"] ?? value["system_instruction"]
+                if let instruction, instruction != .null {
+                    messages.append(ChatMessage(role: "system", parts: geminiParts(instruction)))
+                }
+                return messages + contents.compactMap { message(from: $0, defaultRole: defaultRole) }
+            }
+            if let candidates = value["candidates"]?.array {
+                return candidates.compactMap(geminiCandidate)
+            }
+            if value["content"]?["parts"] != nil {
+                return geminiCandidate(value).map { [$0] }
             }
             if value["messages"] != nil || value["prompt"] != nil || value["system"] != nil {
                 var messages: [ChatMessage] = []
@@ -51,10 +81,16 @@ enum MessageNormalizer {
     /// One message object; nil when it has neither a role nor any content.
     static func message(from value: JSONValue, defaultRole: String) -> ChatMessage? {
         guard value.isObject else { return nil }
+        // LangChain's serialised message: `{"lc": 1, "type": "constructor", "id": [.., "HumanMessage"], "kwargs": {..}}`.
+        if value["lc"] != nil, let kwargs = value["kwargs"], kwargs.isObject {
+            let className = value["id"]?.array?.last?.string ?? ""
+            return message(from: kwargs, defaultRole: langChainRoles[className] ?? defaultRole)
+        }
         if value["message"]?.isObject == true || value["index"] != nil && value["finish_reason"] != nil {
             return choice(from: value)
         }
-        let role = value["role"]?.string ?? defaultRole
+        let named = value["role"]?.string ?? value["type"]?.string.flatMap { langChainRoles[$0] }
+        let role = named.map { $0 == "model" ? "assistant" : $0 } ?? defaultRole
         var parts: [MessagePart] = []
         if let list = value["parts"]?.array {
             parts = list.map(part)
@@ -71,15 +107,23 @@ enum MessageNormalizer {
             }
             parts = [.toolCallResponse(id: id, response: response)]
         }
-        guard value["role"] != nil || !parts.isEmpty else { return nil }
+        guard named != nil || !parts.isEmpty else { return nil }
         return ChatMessage(role: role, parts: parts, name: value["name"]?.string,
                            finishReason: (value["finish_reason"] ?? value["finishReason"])?.string)
     }
 
     /// An OpenAI choice or a `gen_ai.choice` event body: `{index, finish_reason, message, tool_calls}`.
     static func choice(from value: JSONValue) -> ChatMessage? {
-        var message = value["message"].flatMap { self.message(from: $0, defaultRole: "assistant") }
-            ?? ChatMessage(role: "assistant", parts: [])
+        var message: ChatMessage
+        switch value["message"] {
+        case let body? where body.isObject:
+            message = self.message(from: body, defaultRole: "assistant") ?? ChatMessage(role: "assistant", parts: [])
+        case let body?:
+            // Strands puts the choice's content blocks (or text) straight in `message`.
+            message = ChatMessage(role: "assistant", parts: contentParts(body))
+        case nil:
+            message = ChatMessage(role: "assistant", parts: [])
+        }
         if let calls = value["tool_calls"]?.array, message.parts.allSatisfy({ if case .toolCall = $0 { false } else { true } }) {
             message.parts += calls.compactMap(toolCall)
         }
@@ -89,7 +133,12 @@ enum MessageNormalizer {
 
     static func contentParts(_ content: JSONValue) -> [MessagePart] {
         switch content {
-        case .string(let text): return [.text(text)]
+        case .string(let text):
+            // Strands sends Bedrock content blocks as JSON text in an event's `content`.
+            if text.hasPrefix("[{"), case .array(let blocks)? = JSONValue.parse(text), blocks.allSatisfy(isContentBlock) {
+                return blocks.map(part)
+            }
+            return [.text(text)]
         case .array(let elements): return elements.map { element in
             if case .string(let text) = element { return .text(text) }
             return part(element)
@@ -101,6 +150,7 @@ enum MessageNormalizer {
 
     /// A content part of any dialect.
     static func part(_ value: JSONValue) -> MessagePart {
+        if value["type"] == nil, let untyped = untypedPart(value) { return untyped }
         switch value["type"]?.string {
         case "text"?:
             if let text = (value["content"] ?? value["text"])?.string { return .text(text) }
@@ -115,6 +165,71 @@ enum MessageNormalizer {
             break
         }
         return .other(value)
+    }
+
+    /// Parts that name their kind by their key (Gemini, Bedrock): `{text}`, `{function_call}`,
+    /// `{functionResponse}`, `{toolUse}`, `{toolResult}`.
+    private static func untypedPart(_ value: JSONValue) -> MessagePart? {
+        if let text = value["text"]?.string {
+            if value["thought"] == .bool(true) { return .other(.object(["type": .string("reasoning"), "content": .string(text)])) }
+            return .text(text)
+        }
+        if let call = value["function_call"] ?? value["functionCall"], let name = call["name"]?.string {
+            return .toolCall(id: call["id"]?.string, name: name, arguments: call["args"])
+        }
+        if let result = value["function_response"] ?? value["functionResponse"] {
+            return .toolCallResponse(id: result["id"]?.string, response: result["response"] ?? .null)
+        }
+        if let use = value["toolUse"], let name = use["name"]?.string {
+            return .toolCall(id: use["toolUseId"]?.string, name: name, arguments: use["input"])
+        }
+        if let result = value["toolResult"] {
+            return .toolCallResponse(id: result["toolUseId"]?.string, response: result["content"] ?? .null)
+        }
+        if let reasoning = value["reasoningContent"]?["reasoningText"]?["text"]?.string {
+            return .other(.object(["type": .string("reasoning"), "content": .string(reasoning)]))
+        }
+        return nil
+    }
+
+    /// The keys of a Bedrock Converse content block (Strands); a list of objects with only these
+    /// keys is content, not text that happens to be JSON.
+    private static let contentBlockKeys: Set<String> = [
+        "text", "toolUse", "toolResult", "image", "document", "video", "reasoningContent", "cachePoint",
+        "guardContent", "citationsContent",
+    ]
+
+    private static func isContentBlock(_ value: JSONValue) -> Bool {
+        guard case .object(let members) = value, members.count == 1, let key = members.keys.first else { return false }
+        return contentBlockKeys.contains(key)
+    }
+
+    /// LangChain's message classes and `type`s, as roles.
+    static let langChainRoles: [String: String] = [
+        "HumanMessage": "user", "AIMessage": "assistant", "SystemMessage": "system", "ToolMessage": "tool",
+        "FunctionMessage": "tool", "ChatMessage": "user", "HumanMessageChunk": "user", "AIMessageChunk": "assistant",
+        "human": "user", "ai": "assistant", "system": "system", "tool": "tool", "function": "tool",
+    ]
+
+    /// One LangChain generation: its message, else its text; finish reason from `generation_info`.
+    private static func generation(_ value: JSONValue) -> ChatMessage? {
+        var message = value["message"].flatMap { self.message(from: $0, defaultRole: "assistant") }
+        if message == nil, let text = value["text"]?.string { message = ChatMessage(role: "assistant", parts: [.text(text)]) }
+        if let reason = value["generation_info"]?["finish_reason"]?.string { message?.finishReason = reason }
+        return message
+    }
+
+    /// A Gemini response or candidate: `{content: {role: "model", parts}, finish_reason: "STOP"}`.
+    private static func geminiCandidate(_ value: JSONValue) -> ChatMessage? {
+        guard let content = value["content"], var message = message(from: content, defaultRole: "assistant") else { return nil }
+        if let reason = (value["finish_reason"] ?? value["finishReason"])?.string { message.finishReason = reason.lowercased() }
+        return message
+    }
+
+    /// A Gemini `system_instruction`: text, a content, or a list of parts.
+    private static func geminiParts(_ value: JSONValue) -> [MessagePart] {
+        if let parts = value["parts"]?.array { return parts.map(part) }
+        return contentParts(value)
     }
 
     /// `{id, type: "function", function: {name, arguments}}` (OpenAI), `{id, name, arguments}`
