@@ -3,21 +3,26 @@ SHELL := /bin/bash
 VENV := .venv
 PROTOS := $(shell cd proto && find . -name '*.proto' | sed 's|^\./||' | sort)
 
-.PHONY: run test unit e2e deps release debug proto bench fuzz sanitize prices
+.PHONY: run test unit e2e deps release debug venvs proto bench fuzz sanitize prices framework-fixtures
+
+# The agent frameworks of the end-to-end suite, each the real library in a venv of its own
+# (their pins conflict): Tests/e2e/frameworks/requirements/NAME.txt -> .venv-frameworks/NAME.
+FRAMEWORKS := $(basename $(notdir $(wildcard Tests/e2e/frameworks/requirements/*.txt)))
+FRAMEWORK_VENVS := $(FRAMEWORKS:%=.venv-frameworks/%/.ready)
 
 ## make run: install, build release, and serve https://127.0.0.1:$INGATE_PORT/v1/traces in the foreground
 run: release
 	scripts/serve-stack
 
 ## make test: install, build, run the Swift tests and the end-to-end tests through real nginx
-test: deps $(VENV)/.ready debug
+test: deps venvs debug
 	swift test
 	INGATE_BIN=$(CURDIR)/.build/debug/ingate-otel $(VENV)/bin/python -m pytest -q Tests/e2e
 
 unit: debug
 	swift test
 
-e2e: deps $(VENV)/.ready debug
+e2e: deps venvs debug
 	INGATE_BIN=$(CURDIR)/.build/debug/ingate-otel $(VENV)/bin/python -m pytest -q Tests/e2e
 
 ## make bench: the shipped stack under load, with its ceilings; table + bench-out/results.json
@@ -33,6 +38,20 @@ release: deps
 
 debug: deps
 	swift build --build-tests
+
+## make venvs: the test venv and every framework's, installed in parallel (network-bound)
+venvs:
+	$(MAKE) -j6 $(VENV)/.ready $(FRAMEWORK_VENVS)
+
+.venv-frameworks/%/.ready: Tests/e2e/frameworks/requirements/%.txt
+	rm -rf .venv-frameworks/$*
+	python3 -m venv .venv-frameworks/$*
+	.venv-frameworks/$*/bin/pip install -q --disable-pip-version-check -r $<
+	touch $@
+
+## make framework-fixtures: recapture Tests/GenAIMappingTests/Fixtures from the real frameworks
+framework-fixtures: venvs
+	$(VENV)/bin/python Tests/e2e/frameworks/capture.py
 
 $(VENV)/.ready: Tests/e2e/requirements.txt
 	python3 -m venv $(VENV)

@@ -73,7 +73,8 @@ let package = Package(
         .testTarget(name: "LLMLogTests", dependencies: ["LLMLog"]),
         .testTarget(name: "PricingTests", dependencies: ["Pricing", "LLMLog"]),
         .testTarget(name: "OTLPCodecTests", dependencies: ["OTLPCodec", "LLMLog", "TestSupport"]),
-        .testTarget(name: "GenAIMappingTests", dependencies: ["GenAIMapping", "LLMLog", "OTLPCodec", "TestSupport"]),
+        .testTarget(name: "GenAIMappingTests", dependencies: ["GenAIMapping", "LLMLog", "OTLPCodec", "Pricing", "TestSupport"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "LLMLog", "APIKeys", "GenAIMapping", "TestSupport"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "LLMLog", "APIKeys", "Storage", "GenAIMapping", "TestSupport"]),
         .testTarget(name: "FastCGIServerTests", dependencies: [

@@ -2,7 +2,8 @@
 /// Newest convention first, so that a span carrying two generations reads the newer one. Adding a
 /// dialect is adding rows here. Sources: OpenTelemetry GenAI semconv (gen_ai.*, v1.26 → v1.41),
 /// OpenLLMetry (llm.*, indexed gen_ai.prompt.N.*), OpenInference (llm.*, input.value), Vercel AI
-/// SDK (ai.*). https://opentelemetry.io/docs/specs/semconv/gen-ai/gen-ai-spans/
+/// SDK (ai.*), and what the frameworks of Tests/e2e/frameworks send (MLflow's mlflow.*, Google ADK's
+/// gcp.vertex.agent.*, Pydantic AI, logfire). https://opentelemetry.io/docs/specs/semconv/gen-ai/gen-ai-spans/
 enum FieldSources {
     static let provider: [ValueSource] = [
         .attribute("gen_ai.provider.name"),   // semconv v1.37+

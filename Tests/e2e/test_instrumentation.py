@@ -1,45 +1,20 @@
 """A real instrumentation library from PyPI (opentelemetry-instrumentation-openai-v2 with the
-openai client) calling a small fake chat-completions server, exporting through nginx."""
+openai client) calling the fake model (fake_model.py), exporting through nginx."""
 import json
 import os
 import subprocess
 import sys
 import textwrap
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-COMPLETION = {
-    "id": "chatcmpl-e2e", "object": "chat.completion", "created": 1764000000,
-    "model": "gpt-4o-mini-2024-07-18",
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "Paris."}, "finish_reason": "stop"}],
-    "usage": {"prompt_tokens": 21, "completion_tokens": 3, "total_tokens": 24},
-}
-
-
-class FakeOpenAI(BaseHTTPRequestHandler):
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        body = json.dumps(COMPLETION).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+from fake_model import fake_model_server
 
 
 @pytest.fixture()
 def fake_openai():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeOpenAI)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
+    with fake_model_server() as url:
+        yield url
 
 
 APP = textwrap.dedent("""
@@ -148,3 +123,19 @@ def test_openai_v2_content_sent_as_log_events_is_joined_onto_the_span(stack, fak
     completion = json.loads(row["completion"])
     assert completion[0]["role"] == "assistant"
     assert completion[0]["parts"] == [{"type": "text", "content": "Paris."}]
+
+
+def test_content_uploaded_elsewhere_is_stored_as_its_reference(stack, fake_openai, tmp_path):
+    """opentelemetry-util-genai's upload hook writes the messages to storage of the application's
+    and puts only `gen_ai.*_ref` on the span: the row holds the references, not fetched."""
+    env = otel_env(stack, OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="NO_CONTENT",
+                   OTEL_INSTRUMENTATION_GENAI_COMPLETION_HOOK="upload",
+                   OTEL_INSTRUMENTATION_GENAI_UPLOAD_BASE_PATH=tmp_path.as_uri())
+    done = subprocess.run([sys.executable, "-c", APP, fake_openai], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    row = stack.rows("trace_id = ?", (done.stdout.strip(),))[0]
+    assert row["prompt"].startswith(tmp_path.as_uri()) and row["prompt"].endswith("_inputs.json"), row["prompt"]
+    assert row["completion"].startswith(tmp_path.as_uri()) and row["completion"].endswith("_outputs.json")
+    assert (row["input_tokens"], row["output_tokens"]) == (21, 3)
+    uploaded = json.loads((tmp_path / row["prompt"].rsplit("/", 1)[1]).read_text())
+    assert uploaded[-1]["parts"][0]["content"] == "What is the capital of France?"
