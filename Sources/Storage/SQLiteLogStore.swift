@@ -47,6 +47,9 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
         }
         connection.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
         do {
+            // Before the first table: pages that retention frees can then be given back to the
+            // file system bit by bit (`PRAGMA incremental_vacuum`) instead of by a full VACUUM.
+            if isNew { try connection.execute("PRAGMA auto_vacuum = INCREMENTAL") }
             try connection.execute("PRAGMA journal_mode = WAL")
             // FULL: a commit is on disk (WAL fsynced) before we answer 200.
             try connection.execute("PRAGMA synchronous = FULL")

@@ -98,5 +98,9 @@ enum Schema {
         """
         CREATE TABLE health (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at INTEGER NOT NULL);
         """,
+        // 9: retention finds the resources that no row uses any more.
+        """
+        CREATE INDEX llm_logs_resource ON llm_logs (resource_id);
+        """,
     ]
 }

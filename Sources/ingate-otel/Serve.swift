@@ -32,6 +32,11 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds that content arriving as logs waits for its span before it is dropped.")
     var eventRetention: Int = 3_600
 
+    @Option(help: "Delete rows whose span started longer ago than this (30d, 12h), while serving (default: keep all).")
+    var retention: String?
+
+    @Option(help: .hidden) var cleanupIntervalSeconds: Double = 60
+
     @Option(help: "MiB of memory the requests in flight in this process may hold at once; past it, 503 with Retry-After.")
     var memoryBudgetMb: Int = IngestConfiguration().memoryBudgetBytes >> 20
 
@@ -74,33 +79,56 @@ struct Serve: ParsableCommand {
             : ExportHandler(configuration: configuration, keys: KeyRing(source: store), sink: store)
         let shutdown = ShutdownSignal()
         shutdown.installHandlers()
-        startEventCleanup(store: store, shutdown: shutdown, logger: logger)
+        var retentionSeconds: Double?
+        if let retention {
+            guard let seconds = WindowOption.seconds(retention), seconds > 0 else { fail("--retention \(retention): use a number with m, h or d, as in 30d") }
+            retentionSeconds = seconds
+        }
+        startCleanup(store: store, retentionSeconds: retentionSeconds, shutdown: shutdown, logger: logger)
         let responder = EndpointResponder(endpoint: HTTPEndpoint(handler: handler, logger: logger, logEachRequest: !quiet))
         FastCGIServer(listenFD: listenFD, threads: threads, responder: responder, logger: logger, shutdown: shutdown).run()
         store.close()
     }
 
-    /// Once a minute, drops content events older than the retention period, in small
-    /// transactions on a thread of its own so that ingestion never waits long for it.
-    private func startEventCleanup(store: any LogStore, shutdown: ShutdownSignal, logger: Logger) {
-        let retention = Int64(eventRetention) * 1000
+    /// Every `--cleanup-interval-seconds` (a minute), drops content events older than their retention and, with `--retention`,
+    /// rows older than it: in small transactions on a thread of its own, pausing between them, so
+    /// that ingestion never waits long for it. Every worker runs it; the work is shared, not repeated.
+    private func startCleanup(store: any LogStore, retentionSeconds: Double?, shutdown: ShutdownSignal, logger: Logger) {
+        let eventRetention = Int64(eventRetention) * 1000
+        let interval = cleanupIntervalSeconds
         let thread = Thread {
             var next = Date()
             while !shutdown.isRequested {
                 if Date() >= next {
-                    next = Date().addingTimeInterval(60)
-                    let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - retention
+                    next = Date().addingTimeInterval(interval)
+                    let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - eventRetention
                     do {
                         let deleted = try store.deleteExpiredEvents(before: cutoff, batch: 500)
                         if deleted > 0 { logger.info("dropped expired content events", metadata: ["count": "\(deleted)"]) }
+                        if let retentionSeconds {
+                            try Self.prune(store, olderThan: retentionSeconds, shutdown: shutdown, logger: logger)
+                        }
                     } catch {
-                        logger.warning("event cleanup failed", metadata: ["error": "\(error)"])
+                        logger.warning("cleanup failed", metadata: ["error": "\(error)"])
                     }
                 }
                 Thread.sleep(forTimeInterval: 0.5)
             }
         }
-        thread.name = "event-cleanup"
+        thread.name = "cleanup"
         thread.start()
+    }
+
+    private static func prune(_ store: any LogStore, olderThan seconds: Double, shutdown: ShutdownSignal, logger: Logger) throws {
+        let cutoff = UInt64(max(0, Date().timeIntervalSince1970 - seconds) * 1e9)
+        var rows = 0
+        while !shutdown.isRequested {
+            let pass = try store.prune(startedBefore: cutoff, limit: 200)
+            rows += pass.rows
+            if pass.isDone { break }
+            // A pass holds the write lock for a few ms; leave the lock to requests in between.
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        if rows > 0 { logger.info("retention deleted rows", metadata: ["count": "\(rows)"]) }
     }
 }

@@ -34,14 +34,15 @@ def legacy_attributes(n: int) -> dict:
     }
 
 
-def make_spans(specs: list[tuple[str, dict, int]], service: str = "e2e-app", error_on: str | None = None):
+def make_spans(specs: list[tuple[str, dict, int]], service: str = "e2e-app", error_on: str | None = None,
+               start_ns: int | None = None):
     """specs: (name, attributes, duration_ns). Every span is a child of the first one, in one new
-    trace; returns the finished ReadableSpans."""
+    trace, starting at `start_ns` (default: a random time in late 2025); returns the finished ReadableSpans."""
     memory = InMemorySpanExporter()
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
     provider.add_span_processor(SimpleSpanProcessor(memory))
     tracer = provider.get_tracer("e2e-tests", "1.0")
-    start = BASE_NS + random.randrange(10**12)
+    start = start_ns if start_ns is not None else BASE_NS + random.randrange(10**12)
     root_name, root_attributes, root_duration = specs[0]
     root = tracer.start_span(root_name, kind=SpanKind.CLIENT, attributes=root_attributes, start_time=start)
     from opentelemetry import trace

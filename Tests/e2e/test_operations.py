@@ -130,3 +130,30 @@ def test_healthz_needs_no_key_and_says_503_when_writes_cannot_commit(own_stack):
     finally:
         os.rename(own_stack.data / "run" / "fcgi.sock.away", own_stack.data / "run" / "fcgi.sock")
         os.kill(worker, signal.SIGCONT)
+
+
+def test_retention_deletes_old_rows_while_serving_and_prune_does_it_once():
+    day_ns = 86_400 * 10**9
+    with tempfile.TemporaryDirectory(prefix="ingate-e2e-") as folder:
+        stack = Stack(Path(folder), threads=2, env={"INGATE_SERVE_ARGS": "--retention 2d --cleanup-interval-seconds 1"})
+        try:
+            exporter = exporter_for(stack)
+            now = time.time_ns()
+            for age_days in (5, 3, 1, 0):
+                spans = make_spans([("chat", chat_attributes(age_days), 10)], service=f"age-{age_days}d",
+                                   start_ns=now - age_days * day_ns)
+                assert exporter.export(spans) == SpanExportResult.SUCCESS
+            deadline = time.time() + 20
+            while time.time() < deadline and {r["service_name"] for r in stack.rows()} != {"age-1d", "age-0d"}:
+                time.sleep(0.2)
+            assert {r["service_name"] for r in stack.rows()} == {"age-1d", "age-0d"}
+            assert "retention deleted rows" in stack.log_lines()
+
+            pruned = stack.cli("prune", "--older-than", "12h")
+            assert pruned.returncode == 0, pruned.stderr
+            assert pruned.stdout.startswith("deleted 1 rows"), pruned.stdout
+            assert [r["service_name"] for r in stack.rows()] == ["age-0d"]
+            assert stack.cli("prune", "--older-than", "12h", "--vacuum").stdout.startswith("deleted 0 rows")
+            assert stack.cli("prune", "--older-than", "soon").returncode != 0
+        finally:
+            stack.stop()

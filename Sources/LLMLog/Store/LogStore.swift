@@ -37,8 +37,33 @@ public protocol LogStore: KeySource, LogSink, AnyObject {
     /// Deletes content events received before `cutoff` (unix ms) that still wait for their span,
     /// in transactions of `batch`; returns how many went.
     func deleteExpiredEvents(before cutoff: Int64, batch: Int) throws(StoreError) -> Int
+    /// Retention, one transaction: deletes up to `limit` rows whose span started before
+    /// `cutoffUnixNano`. When fewer were left, also the resources no row uses any more, and gives
+    /// free pages back where the engine can do that in small steps. Callers repeat it until
+    /// `PruneResult.isDone`, pausing between calls so that ingestion never waits long.
+    func prune(startedBefore cutoffUnixNano: UInt64, limit: Int) throws(StoreError) -> PruneResult
+    /// Rewrites the database to give every free page back (SQLite's VACUUM): for a database made
+    /// before incremental vacuum was on, and after a large first prune. Blocks writers meanwhile.
+    func compact() throws(StoreError)
     /// Closes the store; later calls fail. Called on shutdown after the last request.
     func close()
+}
+
+/// What one call of `LogStore.prune` removed.
+public struct PruneResult: Equatable, Sendable {
+    public var rows: Int
+    public var resources: Int
+    /// Pages given back to the file system.
+    public var freedPages: Int
+    /// No row older than the cutoff is left.
+    public var isDone: Bool
+
+    public init(rows: Int, resources: Int = 0, freedPages: Int = 0, isDone: Bool) {
+        self.rows = rows
+        self.resources = resources
+        self.freedPages = freedPages
+        self.isDone = isDone
+    }
 }
 
 /// What a span's row holds of prompt and completion, and which of it came from content events
