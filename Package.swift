@@ -39,8 +39,10 @@ let package = Package(
         .target(name: "Pricing", dependencies: ["LLMLog"]),
         // Client text made safe for one line of a log or a terminal
         .target(name: "SafeText"),
-        // ExportTraceServiceRequest -> [LLMLogRecord]
-        .target(name: "GenAIMapping", dependencies: ["LLMLog", "OTLPCodec"]),
+        // Personal data and secrets in text -> [REDACTED:kind]
+        .target(name: "Redaction", dependencies: ["LLMLog"]),
+        // ExportTraceServiceRequest -> [LLMLogRecord], and a key's content policy applied to them
+        .target(name: "GenAIMapping", dependencies: ["LLMLog", "OTLPCodec", "Redaction"]),
         // LogStore in SQLite: the LLM log, content events and API keys
         .target(name: "Storage", dependencies: [
             "CSQLite", "LLMLog", "APIKeys",
@@ -71,6 +73,7 @@ let package = Package(
 
         .testTarget(name: "SafeTextTests", dependencies: ["SafeText"]),
         .testTarget(name: "LLMLogTests", dependencies: ["LLMLog"]),
+        .testTarget(name: "RedactionTests", dependencies: ["Redaction", "LLMLog"]),
         .testTarget(name: "PricingTests", dependencies: ["Pricing", "LLMLog"]),
         .testTarget(name: "OTLPCodecTests", dependencies: ["OTLPCodec", "LLMLog", "TestSupport"]),
         .testTarget(name: "GenAIMappingTests", dependencies: ["GenAIMapping", "LLMLog", "OTLPCodec", "Pricing", "TestSupport"],

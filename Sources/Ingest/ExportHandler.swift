@@ -148,7 +148,8 @@ public struct ExportHandler: Sendable {
         guard let signal = Self.signal(for: head.path, prefix: configuration.pathPrefix) else { throw .notFound(path: head.path) }
         outcome.signal = signal.rawValue
         guard head.method == "POST" else { throw .methodNotAllowed(method: head.method) }
-        let apiKeyID = try authenticate(head)
+        let key = try authenticate(head)
+        let apiKeyID = key.id
         guard let format = WireFormat(contentType: head.contentType) else {
             throw .unsupportedMediaType("unsupported Content-Type \(head.contentType.map { "\"\($0)\"" } ?? "(none)"); use application/x-protobuf or application/json")
         }
@@ -193,6 +194,7 @@ public struct ExportHandler: Sendable {
             }
             var mapped = SpanMapper.map(decoded.export, skippedSpans: decoded.skippedSpans)
             Cost.price(&mapped.records, with: configuration.prices)
+            ContentPolicing.apply(key.contentPolicy, to: &mapped.records)
             outcome.kept = mapped.records.count
             outcome.dropped = mapped.droppedSpans
             outcome.rejected = mapped.rejectedSpans
@@ -213,9 +215,11 @@ public struct ExportHandler: Sendable {
             let export = try decoding(reservation) { () throws(DecodeError) in
                 try decoder.decodeLogs(plain, format: format, coding: .identity, admit: { reservation.tryGrow(by: $0 * Self.valueCost(format)) })
             }
-            let mapped = EventMapper.map(export)
+            var mapped = EventMapper.map(export)
+            let received = mapped.events.count
+            ContentPolicing.apply(key.contentPolicy, to: &mapped.events)
             outcome.kept = mapped.events.count
-            outcome.dropped = mapped.droppedRecords
+            outcome.dropped = mapped.droppedRecords + received - mapped.events.count
             outcome.rejected = mapped.rejectedRecords
             let writing = mapped.events.reduce(0) { $0 + $1.messagesJSON.utf8.count }
             guard writing <= configuration.maxStoredBytesPerRequest else {
@@ -277,17 +281,17 @@ public struct ExportHandler: Sendable {
 
     /// A valid key is accepted whatever its address did; a failure from an address over its
     /// failure limit is answered 429 instead of 401.
-    private func authenticate(_ head: RequestHead) throws(IngestError) -> Int64 {
+    private func authenticate(_ head: RequestHead) throws(IngestError) -> ActiveKey {
         let address = head.remoteAddress ?? ""
-        var id: Int64?
+        var found: ActiveKey?
         if let key = Self.presentedKey(head) {
             do {
-                id = try keys.keyID(for: key)
+                found = try keys.key(for: key)
             } catch {
                 throw .storage(error)
             }
         }
-        if let id { return id }
+        if let found { return found }
         authFailures.recordFailure(address)
         if let seconds = authFailures.retryAfter(address) { throw .tooManyFailedAuthentications(retryAfter: seconds) }
         guard Self.presentedKey(head) != nil else { throw .unauthorized("missing API key: send it in the X-Ingate-Key header") }

@@ -21,21 +21,22 @@ public final class KeyRing: @unchecked Sendable {
         self.maxStaleness = max(maxStaleness, refreshInterval)
     }
 
-    /// The id of the active key equal to `key`, or nil. A key created a moment ago is found at
-    /// once: a miss asks storage for that digest (an index lookup whose timing depends on the
-    /// digest, which says nothing about the key).
-    public func keyID(for key: String) throws(StoreError) -> Int64? {
+    /// The active key equal to `key`, or nil. A key created a moment ago is found at once: a
+    /// miss asks storage for that digest (an index lookup whose timing depends on the digest,
+    /// which says nothing about the key). Revocations and content policy changes are seen
+    /// within the refresh interval.
+    public func key(for key: String) throws(StoreError) -> ActiveKey? {
         let digest = APIKeyFormat.sha256(key)
-        if let id = Self.match(digest, in: try current(maxAge: refreshInterval)) { return id }
-        guard let id = try source.activeKeyID(hash: digest) else { return nil }
-        lock.withLock { keys.append(ActiveKey(id: id, hash: digest)) }
-        return id
+        if let known = Self.match(digest, in: try current(maxAge: refreshInterval)) { return known }
+        guard let found = try source.activeKey(hash: digest) else { return nil }
+        lock.withLock { keys.append(found) }
+        return found
     }
 
-    private static func match(_ digest: [UInt8], in keys: [ActiveKey]) -> Int64? {
-        var match: Int64?
+    private static func match(_ digest: [UInt8], in keys: [ActiveKey]) -> ActiveKey? {
+        var match: ActiveKey?
         for candidate in keys where constantTimeEqual(candidate.hash, digest) {
-            match = candidate.id
+            match = candidate
         }
         return match
     }

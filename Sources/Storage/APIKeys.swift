@@ -4,19 +4,31 @@ import LLMLog
 
 extension SQLiteLogStore {
     /// Creates a key and returns it; this is the only time the key exists in clear.
-    public func createKey(name: String, key: String = APIKeyFormat.generate()) throws(StoreError) -> (id: Int64, key: String) {
-        (try addKey(name: name, key: key), key)
+    public func createKey(name: String, key: String = APIKeyFormat.generate(),
+                          contentPolicy: ContentPolicy = .full) throws(StoreError) -> (id: Int64, key: String) {
+        (try addKey(name: name, key: key, contentPolicy: contentPolicy), key)
     }
 
-    public func addKey(name: String, key: String) throws(StoreError) -> Int64 {
+    public func addKey(name: String, key: String, contentPolicy: ContentPolicy = .full) throws(StoreError) -> Int64 {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         return try withConnection { (db) throws(StorageError) -> Int64 in
-            let insert = try db.prepare("INSERT INTO api_keys (name, key_hash, created_at) VALUES (?, ?, ?)")
+            let insert = try db.prepare("INSERT INTO api_keys (name, key_hash, created_at, content_policy) VALUES (?, ?, ?, ?)")
             insert.bind(1, name)
             insert.bind(2, APIKeyFormat.sha256Hex(key))
             insert.bind(3, now)
+            insert.bind(4, contentPolicy.rawValue)
             try insert.run()
             return db.lastInsertRowID
+        }
+    }
+
+    public func setContentPolicy(id: Int64, _ policy: ContentPolicy) throws(StoreError) {
+        try withConnection { (db) throws(StorageError) in
+            let update = try db.prepare("UPDATE api_keys SET content_policy = ? WHERE id = ?")
+            update.bind(1, policy.rawValue)
+            update.bind(2, id)
+            try update.run()
+            guard db.changes == 1 else { throw .noSuchKey(id) }
         }
     }
 
@@ -31,11 +43,12 @@ extension SQLiteLogStore {
 
     public func listKeys() throws(StoreError) -> [APIKeyInfo] {
         try withConnection { (db) throws(StorageError) -> [APIKeyInfo] in
-            let query = try db.prepare("SELECT id, name, created_at, revoked_at FROM api_keys ORDER BY id")
+            let query = try db.prepare("SELECT id, name, created_at, revoked_at, content_policy FROM api_keys ORDER BY id")
             var keys: [APIKeyInfo] = []
             while try query.step() {
                 keys.append(APIKeyInfo(id: query.int64(0) ?? 0, name: query.string(1) ?? "",
-                                       createdAt: query.int64(2) ?? 0, revokedAt: query.int64(3)))
+                                       createdAt: query.int64(2) ?? 0, revokedAt: query.int64(3),
+                                       contentPolicy: Self.policy(query.string(4))))
             }
             return keys
         }
@@ -55,23 +68,29 @@ extension SQLiteLogStore {
         }
     }
 
-    /// The id of the key with this SHA-256 if it is not revoked.
-    public func activeKeyID(hash: [UInt8]) throws(StoreError) -> Int64? {
-        try withConnection { (db) throws(StorageError) -> Int64? in
-            let query = try db.prepare("SELECT id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL")
+    /// The key with this SHA-256 if it is not revoked.
+    public func activeKey(hash: [UInt8]) throws(StoreError) -> ActiveKey? {
+        try withConnection { (db) throws(StorageError) -> ActiveKey? in
+            let query = try db.prepare("SELECT id, content_policy FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL")
             query.bind(1, Hex.encode(hash))
-            return try query.step() ? query.int64(0) : nil
+            guard try query.step(), let id = query.int64(0) else { return nil }
+            return ActiveKey(id: id, hash: hash, contentPolicy: Self.policy(query.string(1)))
         }
+    }
+
+    /// A stored policy; one this version does not know stores nothing rather than everything.
+    static func policy(_ text: String?) -> ContentPolicy {
+        text.flatMap(ContentPolicy.init(rawValue:)) ?? .none
     }
 
     /// Every key that is not revoked, as (id, SHA-256 bytes).
     public func activeKeys() throws(StoreError) -> [ActiveKey] {
         try withConnection { (db) throws(StorageError) -> [ActiveKey] in
-            let query = try db.prepare("SELECT id, key_hash FROM api_keys WHERE revoked_at IS NULL")
+            let query = try db.prepare("SELECT id, key_hash, content_policy FROM api_keys WHERE revoked_at IS NULL")
             var keys: [ActiveKey] = []
             while try query.step() {
                 guard let id = query.int64(0), let hex = query.string(1), let hash = Hex.decode(hex) else { continue }
-                keys.append(ActiveKey(id: id, hash: hash))
+                keys.append(ActiveKey(id: id, hash: hash, contentPolicy: Self.policy(query.string(2))))
             }
             return keys
         }

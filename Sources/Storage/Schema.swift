@@ -102,5 +102,9 @@ enum Schema {
         """
         CREATE INDEX llm_logs_resource ON llm_logs (resource_id);
         """,
+        // 10: what a key's requests may store of prompts and completions (`ContentPolicy`).
+        """
+        ALTER TABLE api_keys ADD COLUMN content_policy TEXT NOT NULL DEFAULT 'full';
+        """,
     ]
 }

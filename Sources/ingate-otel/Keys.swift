@@ -7,8 +7,8 @@ import Storage
 
 struct Keys: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create, list and revoke API keys.",
-        subcommands: [Create.self, List.self, Revoke.self]
+        abstract: "Create, list and revoke API keys, and set what each may store of prompts and completions.",
+        subcommands: [Create.self, List.self, Revoke.self, SetContent.self]
     )
 
     struct Create: ParsableCommand {
@@ -17,13 +17,15 @@ struct Keys: ParsableCommand {
         @Option(help: "A name to recognise the key by.") var name: String
         @Flag(help: "Provision the key read from standard input instead of generating one (kept if it exists).")
         var keyStdin = false
+        @Option(help: "What its requests store of prompts and completions: full, redact (personal data and secrets replaced) or none.")
+        var content: ContentPolicy = .full
 
         func run() throws {
             let store = openStore(database)
             do {
                 guard keyStdin else {
-                    let created = try store.createKey(name: name)
-                    print("created key \(created.id) (\(name)); it is shown once, keep it:")
+                    let created = try store.createKey(name: name, contentPolicy: content)
+                    print("created key \(created.id) (\(name), content \(content.rawValue)); it is shown once, keep it:")
                     print(created.key)
                     return
                 }
@@ -34,8 +36,8 @@ struct Keys: ParsableCommand {
                 if let id = try store.keyID(forKey: key) {
                     print("key \(id) exists already")
                 } else {
-                    let created = try store.createKey(name: name, key: key)
-                    print("created key \(created.id) (\(name))")
+                    let created = try store.createKey(name: name, key: key, contentPolicy: content)
+                    print("created key \(created.id) (\(name), content \(content.rawValue))")
                 }
                 print(key)
             } catch {
@@ -45,16 +47,16 @@ struct Keys: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List keys: id, name, created, revoked.")
+        static let configuration = CommandConfiguration(abstract: "List keys: id, name, content policy, created, revoked.")
         @OptionGroup var database: DatabaseOption
 
         func run() throws {
             let store = openStore(database)
             do {
                 let rows = try store.listKeys().map { key in
-                    [String(key.id), key.name, formatTime(key.createdAt), key.revokedAt.map(formatTime) ?? "-"]
+                    [String(key.id), key.name, key.contentPolicy.rawValue, formatTime(key.createdAt), key.revokedAt.map(formatTime) ?? "-"]
                 }
-                print(Table(header: ["ID", "NAME", "CREATED", "REVOKED"], rows: rows).render())
+                print(Table(header: ["ID", "NAME", "CONTENT", "CREATED", "REVOKED"], rows: rows).render())
             } catch {
                 fail(error.description)
             }
@@ -76,7 +78,28 @@ struct Keys: ParsableCommand {
             }
         }
     }
+
+    struct SetContent: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-content",
+            abstract: "Change what a key's requests store of prompts and completions; running servers apply it within seconds.")
+        @OptionGroup var database: DatabaseOption
+        @Argument(help: "The key's id, from `keys list`.") var id: Int64
+        @Argument(help: "full, redact or none.") var policy: ContentPolicy
+
+        func run() throws {
+            let store = openStore(database)
+            do {
+                try store.setContentPolicy(id: id, policy)
+                print("key \(id) now stores content: \(policy.rawValue)")
+            } catch {
+                fail(error.description)
+            }
+        }
+    }
 }
+
+extension ContentPolicy: ExpressibleByArgument {}
 
 /// The store of `--db`, with the mapping's rule for joining content events; exits on failure.
 func openStore(_ database: DatabaseOption, busyTimeoutMilliseconds: Int32 = 5_000) -> SQLiteLogStore {

@@ -148,9 +148,9 @@ final class FlakyKeySource: KeySource, @unchecked Sendable {
         if failing { throw .retryable("database is busy") }
         return keys
     }
-    func activeKeyID(hash: [UInt8]) throws(StoreError) -> Int64? {
+    func activeKey(hash: [UInt8]) throws(StoreError) -> ActiveKey? {
         if failing { throw .retryable("database is busy") }
-        return keys.first { $0.hash == hash }?.id
+        return keys.first { $0.hash == hash }
     }
 }
 
@@ -159,12 +159,12 @@ final class FlakyKeySource: KeySource, @unchecked Sendable {
         let key = "sk-ingate-0123456789abcdef0123"
         let source = FlakyKeySource(keys: [ActiveKey(id: 7, hash: APIKeyFormat.sha256(key))])
         let ring = KeyRing(source: source, refreshInterval: 0.05, maxStaleness: 0.3)
-        #expect(try ring.keyID(for: key) == 7)
+        #expect(try ring.key(for: key)?.id == 7)
         source.failing = true
         Thread.sleep(forTimeInterval: 0.1)
-        #expect(try ring.keyID(for: key) == 7)   // briefly unreadable: the last list still holds
+        #expect(try ring.key(for: key)?.id == 7)   // briefly unreadable: the last list still holds
         Thread.sleep(forTimeInterval: 0.3)
-        #expect(throws: StoreError.retryable("database is busy")) { try ring.keyID(for: key) }
+        #expect(throws: StoreError.retryable("database is busy")) { try ring.key(for: key) }
     }
 }
 

@@ -178,3 +178,18 @@ func record(_ spanID: String = "eee19b7ec3c1b101", spanName: String = "chat gpt-
         #expect(Set((0..<50).map { _ in APIKeyFormat.generate() }).count == 50)
     }
 }
+
+@Suite struct ContentPolicyStorageTests {
+    @Test func aKeysPolicyIsStoredListedChangedAndCarriedByTheActiveKey() throws {
+        let fixture = StoreFixture()
+        let store = try fixture.open()
+        let plain = try store.createKey(name: "plain")
+        let private_ = try store.createKey(name: "private", contentPolicy: .none)
+        #expect(try store.listKeys().map(\.contentPolicy) == [.full, .none])
+        try store.setContentPolicy(id: plain.id, .redact)
+        #expect(try store.listKeys().map(\.contentPolicy) == [.redact, .none])
+        #expect(try store.activeKeys().first { $0.id == private_.id }?.contentPolicy == ContentPolicy.none)
+        #expect(try store.activeKey(hash: APIKeyFormat.sha256(plain.key))?.contentPolicy == .redact)
+        #expect(throws: StoreError.self) { try store.setContentPolicy(id: 999, .full) }
+    }
+}

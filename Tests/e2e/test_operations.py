@@ -1,4 +1,5 @@
 """Running it as an operator does: revoking keys, workers dying, stopping."""
+import json
 import os
 import signal
 import sqlite3
@@ -157,3 +158,42 @@ def test_retention_deletes_old_rows_while_serving_and_prune_does_it_once():
             assert stack.cli("prune", "--older-than", "soon").returncode != 0
         finally:
             stack.stop()
+
+
+def test_a_keys_content_policy_applies_before_anything_is_written(own_stack):
+    def create(policy):
+        done = own_stack.cli("keys", "create", "--name", f"content-{policy}", "--content", policy)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip().splitlines()[-1]
+
+    secret = "mail jane@example.com, card 4111 1111 1111 1111"
+    attributes = dict(chat_attributes(0), **{"gen_ai.prompt": secret, "gen_ai.completion": "noted", "app.note": secret})
+    private = dict(chat_attributes(0), **{"gen_ai.prompt": "only-the-app-may-know", "gen_ai.completion": "private-reply"})
+    keys = {policy: create(policy) for policy in ("none", "redact")}
+    for policy, sent in (("none", private), ("redact", attributes)):
+        spans = make_spans([("chat", sent, 10)], service=f"policy-{policy}")
+        assert exporter_for(own_stack, keys[policy]).export(spans) == SpanExportResult.SUCCESS
+    rows = {r["service_name"]: r for r in own_stack.rows()}
+    none, redacted = rows["policy-none"], rows["policy-redact"]
+    assert (none["prompt"], none["completion"]) == (None, None)
+    assert "gen_ai.prompt" not in json.loads(none["attributes"]) and none["input_tokens"] == 100
+    assert redacted["prompt"] == "mail [REDACTED:email], card [REDACTED:card]"
+    assert json.loads(redacted["attributes"])["app.note"] == "mail [REDACTED:email], card [REDACTED:card]"
+    with sqlite3.connect(own_stack.db) as db:   # nowhere in the file
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    stored = Path(own_stack.db).read_bytes()
+    for text in (b"jane@example.com", b"4111 1111", b"only-the-app-may-know", b"private-reply"):
+        assert text not in stored, text
+
+    listed = own_stack.cli("keys", "list").stdout
+    key_id = next(line.split()[0] for line in listed.splitlines() if "content-redact" in line)
+    assert " redact " in next(line for line in listed.splitlines() if "content-redact" in line)
+    assert own_stack.cli("keys", "set-content", key_id, "full").returncode == 0
+    deadline = time.time() + 2.5
+    stored_in_full = False
+    while time.time() < deadline and not stored_in_full:
+        spans = make_spans([("chat", attributes, 10)], service="policy-changed")
+        assert exporter_for(own_stack, keys["redact"]).export(spans) == SpanExportResult.SUCCESS
+        stored_in_full = any(r["prompt"] == secret for r in own_stack.rows("service_name = 'policy-changed'"))
+        time.sleep(0.2)
+    assert stored_in_full, "set-content took longer than 2 s"

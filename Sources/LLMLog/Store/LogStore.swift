@@ -2,8 +2,8 @@
 public protocol KeySource: Sendable {
     /// Every key that is not revoked.
     func activeKeys() throws(StoreError) -> [ActiveKey]
-    /// The id of the active key with this SHA-256, looked up directly.
-    func activeKeyID(hash: [UInt8]) throws(StoreError) -> Int64?
+    /// The active key with this SHA-256, looked up directly.
+    func activeKey(hash: [UInt8]) throws(StoreError) -> ActiveKey?
 }
 
 /// Where the records of a request go, durably and all or none.
@@ -21,7 +21,9 @@ public protocol LogSink: Sendable {
 /// need, and all a backend implements. SQLite (`SQLiteLogStore`) is the embedded one.
 public protocol LogStore: KeySource, LogSink, AnyObject {
     /// Adds a key given in clear (stored as its SHA-256 only); returns its id.
-    func addKey(name: String, key: String) throws(StoreError) -> Int64
+    func addKey(name: String, key: String, contentPolicy: ContentPolicy) throws(StoreError) -> Int64
+    /// Changes what the key's future requests may store of prompts and completions.
+    func setContentPolicy(id: Int64, _ policy: ContentPolicy) throws(StoreError)
     /// The id of the key with this value, revoked or not.
     func keyID(forKey key: String) throws(StoreError) -> Int64?
     func listKeys() throws(StoreError) -> [APIKeyInfo]
@@ -94,23 +96,33 @@ public struct APIKeyInfo: Equatable, Sendable {
     /// Unix milliseconds.
     public var createdAt: Int64
     public var revokedAt: Int64?
+    public var contentPolicy: ContentPolicy
 
-    public init(id: Int64, name: String, createdAt: Int64, revokedAt: Int64?) {
+    public init(id: Int64, name: String, createdAt: Int64, revokedAt: Int64?, contentPolicy: ContentPolicy = .full) {
         self.id = id
         self.name = name
         self.createdAt = createdAt
         self.revokedAt = revokedAt
+        self.contentPolicy = contentPolicy
     }
+}
+
+/// What a key's requests may store of prompt and completion text: all of it, with personal data
+/// and secrets replaced by `[REDACTED:kind]`, or none at all. Applied before anything is written.
+public enum ContentPolicy: String, Sendable, CaseIterable {
+    case full, redact, none
 }
 
 /// An active key's id and the SHA-256 of the key string.
 public struct ActiveKey: Sendable {
     public var id: Int64
     public var hash: [UInt8]
+    public var contentPolicy: ContentPolicy
 
-    public init(id: Int64, hash: [UInt8]) {
+    public init(id: Int64, hash: [UInt8], contentPolicy: ContentPolicy = .full) {
         self.id = id
         self.hash = hash
+        self.contentPolicy = contentPolicy
     }
 }
 
