@@ -10,6 +10,7 @@ public enum ListeningSocket {
     public enum SetupError: Error, CustomStringConvertible {
         case notAListeningSocket(fd: Int32)
         case cannotListen(path: String, reason: String)
+        case notOneActivatedSocket(count: Int)
 
         public var description: String {
             switch self {
@@ -17,9 +18,34 @@ public enum ListeningSocket {
                 "fd \(fd) is not a listening socket: start `ingate-otel serve` under spawn-fcgi (or another FastCGI process manager), or pass --socket PATH"
             case .cannotListen(let path, let reason):
                 "cannot listen on \(path): \(reason)"
+            case .notOneActivatedSocket(let count):
+                "systemd passed \(count) sockets (LISTEN_FDS); give the socket unit exactly one ListenStream="
             }
         }
     }
+
+    /// The first socket systemd passes (sd_listen_fds(3)): fd 3, when `LISTEN_PID` names this
+    /// process and `LISTEN_FDS` says one was passed; nil when systemd passed nothing to us. The
+    /// variables are removed, as sd_listen_fds does, so that no child takes them for its own.
+    /// https://www.freedesktop.org/software/systemd/man/latest/sd_listen_fds.html
+    public static func activated(environment: [String: String] = ProcessInfo.processInfo.environment,
+                                 pid: Int32 = getpid()) throws(SetupError) -> Int32? {
+        guard let fds = activatedDescriptors(listenPID: environment["LISTEN_PID"], listenFDs: environment["LISTEN_FDS"], pid: pid) else {
+            return nil
+        }
+        for name in ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] { unsetenv(name) }
+        guard fds.count == 1 else { throw .notOneActivatedSocket(count: fds.count) }
+        return try inherited(fds[0])
+    }
+
+    /// The descriptors `LISTEN_PID` and `LISTEN_FDS` pass to process `pid`, from fd 3 on.
+    static func activatedDescriptors(listenPID: String?, listenFDs: String?, pid: Int32) -> [Int32]? {
+        guard let listenPID, Int32(listenPID) == pid, let listenFDs, let count = Int32(listenFDs), count >= 0 else { return nil }
+        return Array(systemdFirstDescriptor..<(systemdFirstDescriptor + count))
+    }
+
+    /// SD_LISTEN_FDS_START.
+    static let systemdFirstDescriptor: Int32 = 3
 
     /// Checks that `fd` is a listening socket (what a process manager must pass on fd 0).
     public static func inherited(_ fd: Int32 = inheritedDescriptor) throws(SetupError) -> Int32 {

@@ -10,7 +10,7 @@ import Storage
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the FastCGI responder (socket on fd 0, as spawn-fcgi passes it, or --socket).")
+        abstract: "Run the FastCGI responder (socket on fd 0, as spawn-fcgi passes it; from systemd socket activation; or --socket).")
 
     @OptionGroup var database: DatabaseOption
 
@@ -62,6 +62,9 @@ struct Serve: ParsableCommand {
             if let socket {
                 guard let mode = mode_t(socketMode, radix: 8) else { fail("--socket-mode \(socketMode) is not octal") }
                 listenFD = try ListeningSocket.open(path: socket, mode: mode)
+            } else if let activated = try ListeningSocket.activated() {
+                logger.info("accepting on the socket systemd passed", metadata: ["fd": "\(activated)"])
+                listenFD = activated
             } else {
                 listenFD = try ListeningSocket.inherited()
             }

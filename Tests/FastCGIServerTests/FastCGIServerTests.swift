@@ -190,6 +190,18 @@ final class RunningServer: @unchecked Sendable {
         defer { close(fds[0]); close(fds[1]) }
         #expect(throws: ListeningSocket.SetupError.self) { try ListeningSocket.inherited(fds[0]) }
     }
+
+    @Test func systemdsSocketsAreOursOnlyWhenListenPIDNamesThisProcess() throws {
+        #expect(ListeningSocket.activatedDescriptors(listenPID: "42", listenFDs: "1", pid: 42) == [3])
+        #expect(ListeningSocket.activatedDescriptors(listenPID: "42", listenFDs: "2", pid: 42) == [3, 4])
+        #expect(ListeningSocket.activatedDescriptors(listenPID: "41", listenFDs: "1", pid: 42) == nil)   // a parent's
+        #expect(ListeningSocket.activatedDescriptors(listenPID: nil, listenFDs: "1", pid: 42) == nil)
+        #expect(ListeningSocket.activatedDescriptors(listenPID: "42", listenFDs: "x", pid: 42) == nil)
+        #expect(try ListeningSocket.activated(environment: [:]) == nil)
+        #expect(throws: ListeningSocket.SetupError.self) {
+            try ListeningSocket.activated(environment: ["LISTEN_PID": "\(getpid())", "LISTEN_FDS": "2"])
+        }
+    }
 }
 
 /// Answers with what it was given, to show what the server hands a responder.

@@ -197,3 +197,24 @@ def test_a_keys_content_policy_applies_before_anything_is_written(own_stack):
         stored_in_full = any(r["prompt"] == secret for r in own_stack.rows("service_name = 'policy-changed'"))
         time.sleep(0.2)
     assert stored_in_full, "set-content took longer than 2 s"
+
+
+def test_socket_activation_as_systemd_does_it():
+    """systemd-socket-activate holds the socket and starts the responder on the first connection,
+    passing the socket as fd 3 with LISTEN_FDS/LISTEN_PID, as nginx/ingate-otel.socket has systemd do."""
+    with tempfile.TemporaryDirectory(prefix="ingate-e2e-") as folder:
+        stack = Stack(Path(folder), threads=2, env={"INGATE_ACTIVATION": "systemd"})
+        try:
+            def program() -> str:
+                [pid] = stack.worker_pids()
+                return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
+
+            # Lazily, as systemd does: the responder execs in place on the first connection.
+            assert program().endswith("systemd-socket-activate")
+            spans = make_spans([("chat", chat_attributes(3), 10)], service="activated")
+            assert exporter_for(stack).export(spans) == SpanExportResult.SUCCESS
+            assert [r["service_name"] for r in stack.rows()] == ["activated"]
+            assert "accepting on the socket systemd passed" in stack.log_lines()
+            assert program() == BIN
+        finally:
+            assert stack.stop() == 0
