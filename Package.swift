@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // C libraries, each behind a module map with a small shim header.
@@ -43,14 +45,21 @@ let package = Package(
         .target(name: "Redaction", dependencies: ["LLMLog"]),
         // ExportTraceServiceRequest -> [LLMLogRecord], and a key's content policy applied to them
         .target(name: "GenAIMapping", dependencies: ["LLMLog", "OTLPCodec", "Redaction"]),
+        // What the receiver counts, through swift-metrics (no backend)
+        .target(name: "ReceiverMetrics", dependencies: [.product(name: "Metrics", package: "swift-metrics")]),
+        // Prometheus text for /metrics, summed over every worker process behind the socket
+        .target(name: "MetricsExposition", dependencies: [
+            "ReceiverMetrics", .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         // LogStore in SQLite: the LLM log, content events and API keys
         .target(name: "Storage", dependencies: [
-            "CSQLite", "LLMLog", "APIKeys",
+            "CSQLite", "LLMLog", "APIKeys", "ReceiverMetrics",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // HTTP request value -> HTTP response value: routing, auth, errors -> statuses
         .target(name: "Ingest", dependencies: [
-            "LLMLog", "APIKeys", "OTLPCodec", "GenAIMapping", "Pricing", "SafeText",
+            "LLMLog", "APIKeys", "OTLPCodec", "GenAIMapping", "Pricing", "SafeText", "ReceiverMetrics",
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -64,6 +73,7 @@ let package = Package(
         .target(name: "FastCGIEndpoint", dependencies: ["FastCGIServer", "Ingest"]),
         .executableTarget(name: "ingate-otel", dependencies: [
             "FastCGIServer", "FastCGIEndpoint", "Ingest", "Storage", "GenAIMapping", "LLMLog", "APIKeys", "Pricing", "SafeText",
+            "MetricsExposition",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -74,6 +84,7 @@ let package = Package(
         .testTarget(name: "SafeTextTests", dependencies: ["SafeText"]),
         .testTarget(name: "LLMLogTests", dependencies: ["LLMLog"]),
         .testTarget(name: "RedactionTests", dependencies: ["Redaction", "LLMLog"]),
+        .testTarget(name: "MetricsExpositionTests", dependencies: ["MetricsExposition"]),
         .testTarget(name: "PricingTests", dependencies: ["Pricing", "LLMLog"]),
         .testTarget(name: "OTLPCodecTests", dependencies: ["OTLPCodec", "LLMLog", "TestSupport"]),
         .testTarget(name: "GenAIMappingTests", dependencies: ["GenAIMapping", "LLMLog", "OTLPCodec", "Pricing", "TestSupport"],

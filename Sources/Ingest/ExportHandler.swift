@@ -3,6 +3,7 @@ import Foundation
 import GenAIMapping
 import OTLPCodec
 import Pricing
+import ReceiverMetrics
 
 /// Settings of the ingest path, built once by the executable.
 public struct IngestConfiguration: Sendable {
@@ -21,6 +22,8 @@ public struct IngestConfiguration: Sendable {
     public var memoryBudgetBytes: Int
     /// Prices for rows whose instrumentation sent no cost: the shipped table, or an operator's over it.
     public var prices: PriceTable = .shipped
+    /// The Prometheus text `GET /metrics` answers with; nil: no such path (404).
+    public var metricsText: (@Sendable () -> [UInt8])?
 
     public init(maxBodyBytes: Int = 4 << 20, decoding: DecodingLimits = DecodingLimits(), authFailuresPerMinute: Int = 20,
                 pathPrefix: String = "") {
@@ -40,6 +43,7 @@ public struct ExportHandler: Sendable {
     public static let tracesPath = "/v1/traces"
     public static let logsPath = "/v1/logs"
     public static let healthPath = "/healthz"
+    public static let metricsPath = "/metrics"
 
     /// The OTLP signal a path asks for.
     enum Signal: String {
@@ -94,6 +98,10 @@ public struct ExportHandler: Sendable {
         if head.path == Self.healthPath || head.path == configuration.pathPrefix.trimmingSuffix("/") + Self.healthPath {
             return health(head, outcome: outcome)
         }
+        if let metricsText = configuration.metricsText,
+           head.path == Self.metricsPath || head.path == configuration.pathPrefix.trimmingSuffix("/") + Self.metricsPath {
+            return metrics(head, text: metricsText, outcome: outcome)
+        }
         let reservation = MemoryReservation(memory)
         // After `process` has returned, so that the request's memory is free by then.
         defer { MemoryReservation.returnFreedMemory(afterReserving: reservation.bytes) }
@@ -121,6 +129,17 @@ public struct ExportHandler: Sendable {
             outcome.error = error.description
             return ExportResponse(status: 503, headers: json + [("Retry-After", "5")], body: Array(#"{"status":"unavailable"}"#.utf8), outcome: outcome)
         }
+    }
+
+    /// `GET /metrics`: the Prometheus text of every worker (who may ask is the web server's to say).
+    private func metrics(_ head: RequestHead, text: () -> [UInt8], outcome: ExportOutcome) -> ExportResponse {
+        var outcome = outcome
+        outcome.signal = "metrics"
+        guard head.method == "GET" || head.method == "HEAD" else {
+            return ExportResponse(status: 405, headers: [("Content-Type", "text/plain"), ("Allow", "GET, HEAD")],
+                                  body: Array("method not allowed\n".utf8), outcome: outcome)
+        }
+        return ExportResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: text(), outcome: outcome)
     }
 
     private func respond(to step: AuthStep, head: RequestHead, format: WireFormat, outcome: ExportOutcome) -> ExportResponse {
@@ -275,6 +294,7 @@ public struct ExportHandler: Sendable {
         do {
             return try body()
         } catch {
+            ReceiverMetrics.storageFailed(retryable: error.isRetryable)
             throw .storage(error)
         }
     }
@@ -292,6 +312,7 @@ public struct ExportHandler: Sendable {
             }
         }
         if let found { return found }
+        ReceiverMetrics.authenticationFailed()
         authFailures.recordFailure(address)
         if let seconds = authFailures.retryAfter(address) { throw .tooManyFailedAuthentications(retryAfter: seconds) }
         guard Self.presentedKey(head) != nil else { throw .unauthorized("missing API key: send it in the X-Ingate-Key header") }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Logging
+import ReceiverMetrics
 import SafeText
 
 /// The receiver as an HTTP endpoint, in the neutral terms of `apple/swift-http-types`, for
@@ -29,7 +30,12 @@ public struct HTTPEndpoint: Sendable {
         let started = DispatchTime.now()
         let head = Self.head(of: request, remoteAddress: remoteAddress, variables: variables)
         let response = handler.respond(to: head, readBody: readBody)
-        log(head, response, milliseconds: Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6)
+        let nanoseconds = DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds
+        log(head, response, milliseconds: Double(nanoseconds) / 1e6)
+        let outcome = response.outcome
+        ReceiverMetrics.request(signal: outcome.signal.isEmpty ? "other" : outcome.signal, status: response.status,
+                                nanoseconds: Int64(nanoseconds), bodyBytes: outcome.bodyBytes, kept: outcome.kept,
+                                dropped: outcome.dropped, rejected: outcome.rejected, stored: outcome.stored)
         var fields = HTTPFields()
         for (name, value) in response.headers {
             if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) }

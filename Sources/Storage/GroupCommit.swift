@@ -1,5 +1,6 @@
 import LLMLog
 import Foundation
+import ReceiverMetrics
 
 /// What one request writes: the rows of its GenAI spans, or the content events of its logs.
 struct StoreWrite {
@@ -90,7 +91,9 @@ final class GroupCommit: @unchecked Sendable {
             committing = true
             let batch = nextBatch()
             condition.unlock()
+            let started = DispatchTime.now().uptimeNanoseconds
             let outcomes = writer(batch.map(\.write))
+            ReceiverMetrics.committed(nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - started), requests: batch.count)
             condition.lock()
             for (request, outcome) in zip(batch, outcomes) { request.outcome = outcome }
             committing = false

@@ -5,6 +5,7 @@ import Foundation
 import Ingest
 import LLMLog
 import Logging
+import MetricsExposition
 import Pricing
 import Storage
 
@@ -37,6 +38,9 @@ struct Serve: ParsableCommand {
 
     @Option(help: .hidden) var cleanupIntervalSeconds: Double = 60
 
+    @Option(help: "Where the workers behind one socket share their metrics for GET /metrics (default: the database's folder/metrics).")
+    var metricsDir: String?
+
     @Option(help: "MiB of memory the requests in flight in this process may hold at once; past it, 503 with Retry-After.")
     var memoryBudgetMb: Int = IngestConfiguration().memoryBudgetBytes >> 20
 
@@ -56,6 +60,14 @@ struct Serve: ParsableCommand {
         let logger = Logger(label: "ingate-otel")
 
         let store = openStore(database, busyTimeoutMilliseconds: busyTimeoutMs)
+        let metrics: SharedMetrics
+        do {
+            metrics = try SharedMetrics(directory: metricsDir ?? ((database.path as NSString).deletingLastPathComponent.nonEmpty ?? ".") + "/metrics")
+        } catch {
+            fail("cannot use the metrics folder: \(error)")
+        }
+        metrics.bootstrap()
+        metrics.publishEverySecond()
 
         let listenFD: Int32
         do {
@@ -77,6 +89,7 @@ struct Serve: ParsableCommand {
         if let prices { configuration.prices = loadPrices(prices).over(.shipped) }
         configuration.pathPrefix = pathPrefix
         configuration.memoryBudgetBytes = memoryBudgetMb << 20
+        configuration.metricsText = { metrics.render() }
         let handler: any RequestHandler = discardBodies
             ? DiscardHandler()   // benchmark ceiling: answers 200 without decoding or storing
             : ExportHandler(configuration: configuration, keys: KeyRing(source: store), sink: store)
@@ -90,6 +103,7 @@ struct Serve: ParsableCommand {
         startCleanup(store: store, retentionSeconds: retentionSeconds, shutdown: shutdown, logger: logger)
         let responder = EndpointResponder(endpoint: HTTPEndpoint(handler: handler, logger: logger, logEachRequest: !quiet))
         FastCGIServer(listenFD: listenFD, threads: threads, responder: responder, logger: logger, shutdown: shutdown).run()
+        metrics.publish()
         store.close()
     }
 
@@ -134,4 +148,8 @@ struct Serve: ParsableCommand {
         }
         if rows > 0 { logger.info("retention deleted rows", metadata: ["count": "\(rows)"]) }
     }
+}
+
+extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
 }

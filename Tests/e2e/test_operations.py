@@ -8,11 +8,24 @@ import tempfile
 import time
 from pathlib import Path
 
+import requests
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from requests.adapters import HTTPAdapter
 from opentelemetry.sdk.trace.export import SpanExportResult
 
 from conftest import BIN, Stack
 from spans import chat_attributes, make_spans
+
+
+class SourceAddressAdapter(HTTPAdapter):
+    """Connects from a chosen local address."""
+    def __init__(self, source: str):
+        self.source = source
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self.source, 0)
+        super().init_poolmanager(*args, **kwargs)
 
 
 def exporter_for(stack, key=None):
@@ -218,3 +231,64 @@ def test_socket_activation_as_systemd_does_it():
             assert program() == BIN
         finally:
             assert stack.stop() == 0
+
+
+def metric(text: str, series: str) -> float:
+    """The value of one series (name with its labels, as written) in Prometheus text; 0 if absent."""
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def get_metrics(stack, source: str = "127.0.0.1") -> requests.Response:
+    """GET /metrics through nginx, from `source` (another loopback address stands for a remote client)."""
+    session = requests.Session()
+    adapter = SourceAddressAdapter(source)
+    session.mount("https://", adapter)
+    return session.get(f"{stack.url}/metrics", verify=stack.cert, timeout=10)
+
+
+def test_metrics_cover_every_worker_and_are_loopback_only():
+    with tempfile.TemporaryDirectory(prefix="ingate-e2e-") as folder:
+        stack = Stack(Path(folder), threads=2, env={"INGATE_WORKERS": "3", "INGATE_METRICS_ALLOW": "127.0.0.3"})
+        try:
+            exporter = exporter_for(stack)
+            for n in range(12):
+                assert exporter.export(make_spans([("POST /x", {"http.method": "POST"}, 9), ("chat", chat_attributes(n), 10)])) \
+                    == SpanExportResult.SUCCESS
+            assert exporter_for(stack, "sk-ingate-not-a-key-0123456789").export(
+                make_spans([("chat", chat_attributes(0), 10)])) != SpanExportResult.SUCCESS
+            time.sleep(1.5)   # every worker has published what it counted
+            # Whichever worker nginx asks, the figures are those of all three.
+            for _ in range(6):
+                answer = get_metrics(stack)
+                assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+                text = answer.text
+                assert metric(text, 'ingate_requests_total{signal="traces",status="200"}') == 12
+                assert metric(text, 'ingate_spans_total{signal="traces",outcome="kept"}') == 12
+                assert metric(text, 'ingate_spans_total{signal="traces",outcome="dropped"}') == 12
+                assert metric(text, 'ingate_rows_stored_total{signal="traces"}') == 12
+                assert metric(text, "ingate_auth_failures_total") >= 1
+                assert metric(text, 'ingate_request_duration_seconds_count{signal="traces"}') >= 12
+                assert metric(text, "ingate_commit_batch_requests_count") >= 1
+                assert metric(text, 'ingate_request_body_bytes_total{signal="traces"}') > 0
+            assert get_metrics(stack, "127.0.0.2").status_code == 403
+            assert get_metrics(stack, "127.0.0.3").status_code == 200
+            assert requests.post(f"{stack.url}/metrics", verify=stack.cert, timeout=10).status_code == 405
+        finally:
+            stack.stop()
+
+
+def test_a_killed_workers_counts_stay_in_the_metrics(own_stack):
+    exporter = exporter_for(own_stack)
+    for n in range(3):
+        assert exporter.export(make_spans([("chat", chat_attributes(n), 10)])) == SpanExportResult.SUCCESS
+    time.sleep(1.5)
+    [pid] = own_stack.worker_pids()
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.time() + 15
+    while time.time() < deadline and own_stack.worker_pids() in ([], [pid]):
+        time.sleep(0.1)
+    assert exporter.export(make_spans([("chat", chat_attributes(9), 10)])) == SpanExportResult.SUCCESS
+    assert metric(get_metrics(own_stack).text, 'ingate_requests_total{signal="traces",status="200"}') == 4

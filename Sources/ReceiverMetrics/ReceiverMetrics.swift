@@ -1,0 +1,52 @@
+import Metrics
+
+/// The receiver's metrics, recorded through `apple/swift-metrics` so that the layers that count
+/// (Ingest, Storage) know no backend; the executable bootstraps Prometheus (`MetricsExposition`).
+/// Names follow Prometheus conventions: `_total` counters, `_seconds` and `_bytes` units.
+public enum ReceiverMetrics {
+    public static let requests = "ingate_requests_total"
+    public static let requestDuration = "ingate_request_duration_seconds"
+    public static let bytesIn = "ingate_request_body_bytes_total"
+    public static let spans = "ingate_spans_total"
+    public static let rowsStored = "ingate_rows_stored_total"
+    public static let authFailures = "ingate_auth_failures_total"
+    public static let storageErrors = "ingate_storage_errors_total"
+    public static let commitDuration = "ingate_commit_duration_seconds"
+    public static let commitBatchRequests = "ingate_commit_batch_requests"
+
+    /// Buckets of the histograms: requests and commits take from well under a millisecond to
+    /// seconds; a commit batch holds 1 to a few dozen requests.
+    public static let durationBuckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(10),
+    ]
+    public static let batchBuckets: [Double] = [1, 2, 4, 8, 16, 32, 64, 128]
+
+    /// One answered request: `signal` is traces, logs, health, metrics, auth-probe… (the outcome's).
+    public static func request(signal: String, status: Int, nanoseconds: Int64, bodyBytes: Int,
+                               kept: Int, dropped: Int, rejected: Int, stored: Int) {
+        Counter(label: requests, dimensions: [("signal", signal), ("status", String(status))]).increment()
+        Timer(label: requestDuration, dimensions: [("signal", signal)]).recordNanoseconds(nanoseconds)
+        if bodyBytes > 0 { Counter(label: bytesIn, dimensions: [("signal", signal)]).increment(by: bodyBytes) }
+        guard signal == "traces" || signal == "logs" else { return }
+        // For logs these are log records; the label says which.
+        for (outcome, count) in [("kept", kept), ("dropped", dropped), ("rejected", rejected)] where count > 0 {
+            Counter(label: spans, dimensions: [("signal", signal), ("outcome", outcome)]).increment(by: count)
+        }
+        if stored > 0 { Counter(label: rowsStored, dimensions: [("signal", signal)]).increment(by: stored) }
+    }
+
+    public static func authenticationFailed() {
+        Counter(label: authFailures).increment()
+    }
+
+    public static func storageFailed(retryable: Bool) {
+        Counter(label: storageErrors, dimensions: [("kind", retryable ? "retryable" : "permanent")]).increment()
+    }
+
+    /// One group commit: how long the transaction took and how many requests it held.
+    public static func committed(nanoseconds: Int64, requests: Int) {
+        Timer(label: commitDuration).recordNanoseconds(nanoseconds)
+        Recorder(label: commitBatchRequests, aggregate: true).record(requests)
+    }
+}
