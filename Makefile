@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PROTOS := $(shell cd proto && find . -name '*.proto' | sed 's|^\./||' | sort)
 
-.PHONY: run test unit e2e deps release debug venvs proto bench fuzz sanitize prices framework-fixtures
+.PHONY: run test unit e2e deps release debug venvs deb proto bench fuzz sanitize prices framework-fixtures
 
 # The agent frameworks of the end-to-end suite, each the real library in a venv of its own
 # (their pins conflict): Tests/e2e/frameworks/requirements/NAME.txt -> .venv-frameworks/NAME.
@@ -15,15 +15,18 @@ run: release
 	scripts/serve-stack
 
 ## make test: install, build, run the Swift tests and the end-to-end tests through real nginx
-test: deps venvs debug
+## (and the Debian package, installed with dpkg: as root, as CI runs)
+test: deps venvs debug deb
 	swift test
-	INGATE_BIN=$(CURDIR)/.build/debug/ingate-otel $(VENV)/bin/python -m pytest -q Tests/e2e
+	INGATE_BIN=$(CURDIR)/.build/debug/ingate-otel INGATE_DEB=$$(ls $(CURDIR)/$(DEB_OUT)/*.deb) \
+		$(VENV)/bin/python -m pytest -q Tests/e2e
 
 unit: debug
 	swift test
 
-e2e: deps venvs debug
-	INGATE_BIN=$(CURDIR)/.build/debug/ingate-otel $(VENV)/bin/python -m pytest -q Tests/e2e
+e2e: deps venvs debug deb
+	INGATE_BIN=$(CURDIR)/.build/debug/ingate-otel INGATE_DEB=$$(ls $(CURDIR)/$(DEB_OUT)/*.deb) \
+		$(VENV)/bin/python -m pytest -q Tests/e2e
 
 ## make bench: the shipped stack under load, with its ceilings; table + bench-out/results.json
 bench: release $(VENV)/.ready
@@ -38,6 +41,16 @@ release: deps
 
 debug: deps
 	swift build --build-tests
+
+## make deb: deb-out/ingate-otel_VERSION_amd64.deb, the Swift runtime linked in (runs without the
+## toolchain), checked by lintian (no errors)
+DEB_OUT := deb-out
+deb: deps
+	scripts/install-deps lintian binutils dpkg-dev
+	swift build -c release --static-swift-stdlib --product ingate-otel --scratch-path .build-deb
+	rm -f $(DEB_OUT)/*.deb
+	scripts/make-deb .build-deb/release/ingate-otel $(DEB_OUT)
+	lintian --fail-on error --tag-display-limit 0 $(DEB_OUT)/*.deb
 
 ## make venvs: the test venv and every framework's, installed in parallel (network-bound)
 venvs:

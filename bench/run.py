@@ -40,6 +40,12 @@ VARIANTS = [
     ("W10 protobuf c=16", "w10", "pb", 0, 16),
     ("W1000 protobuf c=16", "w1000", "pb", 0, 16),
 ]
+# W1 protobuf c=16 again, over a database that holds RETENTION_ROWS rows older than the
+# retention window, which `serve --retention` deletes while the load runs.
+RETENTION_VARIANT = ("W1 protobuf c=16, retention", "w1", "pb", 0, 16)
+RETENTION_ROWS = int(os.environ.get("BENCH_RETENTION_ROWS", "100000"))
+RETENTION_ARGS = "--retention 400d --cleanup-interval-seconds 1"   # the workload's spans are from 2025-11
+OLD_START_NS = 1_700_000_000_000_000_000                         # 2023-11, well outside the window
 CEILINGS = [
     ("ceiling: null responder, W1 protobuf c=16", "w1", "pb", 0, 16),
     ("ceiling: null responder, W1 protobuf+gzip c=16", "w1", "pb", 1, 16),
@@ -92,8 +98,12 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def run_variant(name, body, fmt, gzip, concurrency, bodies: Path, loadgen: Path, serve_args=""):
+def run_variant(name, body, fmt, gzip, concurrency, bodies: Path, loadgen: Path, serve_args="", old_rows=0):
     with tempfile.TemporaryDirectory(prefix="ingate-bench-", dir=OUT) as folder:
+        if old_rows:
+            subprocess.run([str(BIN), "bench", "store", "--db", f"{folder}/ingate.db", "--body", str(bodies / "w1.pb"),
+                            "--rows", str(old_rows), "--batch", "5000", "--start-unix-nano", str(OLD_START_NS)],
+                           capture_output=True, check=True)
         stack = Stack(Path(folder), serve_args)
         try:
             peak = [0]
@@ -117,10 +127,11 @@ def run_variant(name, body, fmt, gzip, concurrency, bodies: Path, loadgen: Path,
             result = json.loads(done.stdout)
         finally:
             stack.stop()
-        rows = 0
-        if not serve_args:
+        rows = old_left = 0
+        if not serve_args or old_rows:
             with sqlite3.connect(stack.db) as db:
-                rows = db.execute("SELECT count(*) FROM llm_logs").fetchone()[0]
+                rows = db.execute("SELECT count(*) FROM llm_logs WHERE start_time_unix_nano > ?", (OLD_START_NS,)).fetchone()[0]
+                old_left = db.execute("SELECT count(*) FROM llm_logs WHERE start_time_unix_nano <= ?", (OLD_START_NS,)).fetchone()[0]
     acknowledged = result["ok"] * GENAI_PER_REQUEST[body]
     return {
         "variant": name, "body_bytes": result["body_bytes"], "concurrency": concurrency,
@@ -130,7 +141,8 @@ def run_variant(name, body, fmt, gzip, concurrency, bodies: Path, loadgen: Path,
         "p50_ms": result["p50_ms"], "p99_ms": result["p99_ms"],
         "worker_peak_rss_mib": peak[0] / 1024,
         "genai_spans_acknowledged": acknowledged, "rows_in_database": rows,
-        "rows_match": serve_args != "" or rows == acknowledged,
+        "rows_match": (serve_args != "" and not old_rows) or rows == acknowledged,
+        "old_rows_deleted_while_running": old_rows - old_left if old_rows else None,
     }
 
 
@@ -146,6 +158,12 @@ def main():
     for variant in VARIANTS:
         results.append(run_variant(*variant, bodies, loadgen))
         print(f"  {results[-1]['variant']}: {results[-1]['genai_spans_per_second']:.0f} GenAI spans/s", flush=True)
+    results.append(run_variant(*RETENTION_VARIANT, bodies, loadgen, serve_args=RETENTION_ARGS, old_rows=RETENTION_ROWS))
+    retention = results[-1]
+    plain = next(r for r in results if r["variant"] == "W1 protobuf c=16")
+    retention["p99_vs_without_retention"] = retention["p99_ms"] / plain["p99_ms"]
+    print(f"  {retention['variant']}: {retention['genai_spans_per_second']:.0f} GenAI spans/s, "
+          f"{retention['old_rows_deleted_while_running']} old rows deleted meanwhile", flush=True)
     ceilings = []
     for variant in CEILINGS:
         ceilings.append(run_variant(*variant, bodies, loadgen, serve_args="--discard-bodies"))
@@ -184,6 +202,8 @@ def main():
         print(f"{r['variant']:<28}{r['genai_spans_per_second']:>14.0f}{r['requests_per_second']:>9.0f}{r['non_200']:>8}"
               f"{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['worker_peak_rss_mib']:>9.1f}{str(r['rows_match']):>8}"
               f"{r['ratio_to_sqlite_ceiling']:>9.2f}{r['ratio_to_null_responder']:>7.2f}")
+    print(f"retention: {retention['old_rows_deleted_while_running']} of {RETENTION_ROWS} old rows deleted during the run; "
+          f"p99 {retention['p99_ms']:.1f} ms vs {plain['p99_ms']:.1f} ms without ({retention['p99_vs_without_retention']:.2f}x)")
     for c in ceilings:
         print(f"{c['variant']}: {c['requests_per_second']:.0f} req/s = {c['genai_spans_per_second']:.0f} GenAI spans/s, "
               f"p99 {c['p99_ms']:.1f} ms")

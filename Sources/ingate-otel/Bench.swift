@@ -20,6 +20,8 @@ struct Bench: ParsableCommand {
         @Option(help: "A protobuf ExportTraceServiceRequest whose GenAI spans give the rows.") var body: String
         @Option var rows: Int = 200_000
         @Option var batch: Int = 5_000
+        @Option(help: "Start every row at this time instead of the body's (old rows for the retention run).")
+        var startUnixNano: UInt64?
 
         func run() throws {
             let export = try TraceExportRequest(serializedBytes: Array(try Data(contentsOf: URL(fileURLWithPath: body))))
@@ -34,6 +36,10 @@ struct Bench: ParsableCommand {
                 let records = (0..<count).map { offset -> LLMLogRecord in
                     var record = template[(written + offset) % template.count]
                     record.traceID = String(format: "%032x", written + offset + 1)
+                    if let startUnixNano {
+                        record.endTimeUnixNano = startUnixNano + (record.endTimeUnixNano - record.startTimeUnixNano)
+                        record.startTimeUnixNano = startUnixNano
+                    }
                     return record
                 }
                 try store.insert(records, apiKeyID: key.id, receivedAt: Int64(Date().timeIntervalSince1970 * 1000))

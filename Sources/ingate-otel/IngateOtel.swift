@@ -6,6 +6,7 @@ struct IngateOtel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingate-otel",
         abstract: "Receives OpenTelemetry traces over FastCGI and keeps the GenAI spans as LLM logs.",
+        version: "0.1.0",
         subcommands: [Serve.self, Keys.self, Logs.self, Stats.self, Unmapped.self, Prune.self, Prices.self, Limits.self, Bench.self]
     )
 }
