@@ -26,6 +26,8 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
                        providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CPostgres", path: "Sources/CPostgres", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"])]),
 
         // The domain values every layer shares, with no dependencies: LLMLogRecord, content
         // events, hex ids, and the one JSON value with its parser and writer.
@@ -52,9 +54,9 @@ let package = Package(
             "ReceiverMetrics", .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
-        // LogStore in SQLite: the LLM log, content events and API keys
+        // LogStore in SQLite (embedded) and PostgreSQL (many receivers): the LLM log, content events and API keys
         .target(name: "Storage", dependencies: [
-            "CSQLite", "LLMLog", "APIKeys", "ReceiverMetrics",
+            "CSQLite", "CPostgres", "LLMLog", "APIKeys", "ReceiverMetrics",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // HTTP request value -> HTTP response value: routing, auth, errors -> statuses

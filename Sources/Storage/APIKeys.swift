@@ -3,12 +3,6 @@ import Foundation
 import LLMLog
 
 extension SQLiteLogStore {
-    /// Creates a key and returns it; this is the only time the key exists in clear.
-    public func createKey(name: String, key: String = APIKeyFormat.generate(),
-                          contentPolicy: ContentPolicy = .full) throws(StoreError) -> (id: Int64, key: String) {
-        (try addKey(name: name, key: key, contentPolicy: contentPolicy), key)
-    }
-
     public func addKey(name: String, key: String, contentPolicy: ContentPolicy = .full) throws(StoreError) -> Int64 {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         return try withConnection { (db) throws(StorageError) -> Int64 in
@@ -95,4 +89,20 @@ extension SQLiteLogStore {
             return keys
         }
     }
+}
+
+extension LogStore {
+    /// Creates a key and returns it; this is the only time the key exists in clear.
+    public func createKey(name: String, key: String = APIKeyFormat.generate(),
+                          contentPolicy: ContentPolicy = .full) throws(StoreError) -> (id: Int64, key: String) {
+        (try addKey(name: name, key: key, contentPolicy: contentPolicy), key)
+    }
+}
+
+/// The store a database name chooses: PostgreSQL for a `postgresql://` or `postgres://` URL,
+/// else the SQLite file at that path.
+public func openLogStore(_ database: String, busyTimeoutMilliseconds: Int32 = 5_000,
+                         joiningContent join: @escaping ContentJoinRule) throws(StoreError) -> any LogStore {
+    if PostgresLogStore.handles(database) { return try PostgresLogStore(url: database, joiningContent: join) }
+    return try SQLiteLogStore(path: database, busyTimeoutMilliseconds: busyTimeoutMilliseconds, joiningContent: join)
 }

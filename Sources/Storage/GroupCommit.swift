@@ -103,6 +103,67 @@ final class GroupCommit: @unchecked Sendable {
         return try pending.outcome!.get()
     }
 
+    /// A request's rows, through the next batch; how many were new.
+    func insert(_ records: [LLMLogRecord], apiKeyID: Int64, receivedAt: Int64) throws(StoreError) -> Int {
+        guard !records.isEmpty else { return 0 }
+        do {
+            return try submit(StoreWrite(payload: .spans(records), apiKeyID: apiKeyID, receivedAt: receivedAt))
+        } catch {
+            throw error.storeError
+        }
+    }
+
+    /// A request's content events, through the next batch; how many were new.
+    func insert(_ events: [GenAIContentEvent], apiKeyID: Int64, receivedAt: Int64) throws(StoreError) -> Int {
+        guard !events.isEmpty else { return 0 }
+        do {
+            return try submit(StoreWrite(payload: .events(events), apiKeyID: apiKeyID, receivedAt: receivedAt))
+        } catch {
+            throw error.storeError
+        }
+    }
+
+    /// One transaction for a batch of requests, each in its own savepoint, in SQL both engines
+    /// speak: a request whose rows fail is rolled back alone; a failure of the transaction
+    /// itself (busy, disk full, connection lost) fails them all.
+    static func inOneTransaction(_ batch: [StoreWrite], begin: String, execute: (String) throws(StorageError) -> Void,
+                                 writeSpans: ([LLMLogRecord], Int64, Int64) throws(StorageError) -> Int,
+                                 writeEvents: ([GenAIContentEvent], Int64, Int64) throws(StorageError) -> Int) -> [Result<Int, StorageError>] {
+        do {
+            try execute(begin)
+        } catch {
+            return Array(repeating: .failure(error), count: batch.count)
+        }
+        var outcomes: [Result<Int, StorageError>] = []
+        outcomes.reserveCapacity(batch.count)
+        for request in batch {
+            do {
+                try execute("SAVEPOINT request")
+                let inserted = switch request.payload {
+                case .spans(let records): try writeSpans(records, request.apiKeyID, request.receivedAt)
+                case .events(let events): try writeEvents(events, request.apiKeyID, request.receivedAt)
+                }
+                try execute("RELEASE SAVEPOINT request")
+                outcomes.append(.success(inserted))
+            } catch {
+                if error.isRetryable {
+                    try? execute("ROLLBACK")
+                    return Array(repeating: .failure(error), count: batch.count)
+                }
+                try? execute("ROLLBACK TO SAVEPOINT request")
+                try? execute("RELEASE SAVEPOINT request")
+                outcomes.append(.failure(error))
+            }
+        }
+        do {
+            try execute("COMMIT")
+        } catch {
+            try? execute("ROLLBACK")
+            return Array(repeating: .failure(error), count: batch.count)
+        }
+        return outcomes
+    }
+
     /// The oldest queued requests up to the caps (always at least one). Called under the lock.
     private func nextBatch() -> [Pending] {
         var rows = 0

@@ -16,7 +16,8 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
     private let selectResource: SQLiteStatement
     private let events: ContentEvents
     private var groupCommit: GroupCommit!
-    /// Transactions committed by `insert` since the store was opened (guarded by `lock`).
+    /// Transactions committed by `insert` that stored at least one request, since the store was
+    /// opened (guarded by `lock`).
     private var transactions = 0
 
     public var committedTransactions: Int {
@@ -77,12 +78,7 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
     /// index. Concurrent calls share one transaction (`GroupCommit`).
     @discardableResult
     public func insert(_ records: [LLMLogRecord], apiKeyID: Int64, receivedAt: Int64) throws(StoreError) -> Int {
-        guard !records.isEmpty else { return 0 }
-        do {
-            return try groupCommit.submit(StoreWrite(payload: .spans(records), apiKeyID: apiKeyID, receivedAt: receivedAt))
-        } catch {
-            throw error.storeError
-        }
+        try groupCommit.insert(records, apiKeyID: apiKeyID, receivedAt: receivedAt)
     }
 
     /// Stores content events of one logs request, all or none, and merges them into the rows of
@@ -90,53 +86,21 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
     /// (a retried export adds none).
     @discardableResult
     public func insertEvents(_ events: [GenAIContentEvent], apiKeyID: Int64, receivedAt: Int64) throws(StoreError) -> Int {
-        guard !events.isEmpty else { return 0 }
-        do {
-            return try groupCommit.submit(StoreWrite(payload: .events(events), apiKeyID: apiKeyID, receivedAt: receivedAt))
-        } catch {
-            throw error.storeError
-        }
+        try groupCommit.insert(events, apiKeyID: apiKeyID, receivedAt: receivedAt)
     }
 
-    /// One transaction for a batch of requests, each in its own savepoint. A request whose rows
-    /// fail is rolled back alone; a failure of the transaction itself (busy, disk full) fails all.
+    /// One transaction for a batch of requests (`GroupCommit.inOneTransaction`).
     func commitBatch(_ batch: [StoreWrite]) -> [Result<Int, StorageError>] {
         lock.lock()
         defer { lock.unlock() }
-        do {
-            try connection.execute("BEGIN IMMEDIATE")
-        } catch {
-            return Array(repeating: .failure(error), count: batch.count)
-        }
-        var outcomes: [Result<Int, StorageError>] = []
-        outcomes.reserveCapacity(batch.count)
-        for request in batch {
-            do {
-                try connection.execute("SAVEPOINT request")
-                let inserted = switch request.payload {
-                case .spans(let records): try write(records, apiKeyID: request.apiKeyID, receivedAt: request.receivedAt)
-                case .events(let events): try write(events, apiKeyID: request.apiKeyID, receivedAt: request.receivedAt)
-                }
-                try connection.execute("RELEASE request")
-                outcomes.append(.success(inserted))
-            } catch {
-                if error.isRetryable {
-                    // The transaction itself is in trouble: nothing of this batch can be kept.
-                    try? connection.execute("ROLLBACK")
-                    return Array(repeating: .failure(error), count: batch.count)
-                }
-                try? connection.execute("ROLLBACK TO request")
-                try? connection.execute("RELEASE request")
-                outcomes.append(.failure(error))
-            }
-        }
-        do {
-            try connection.execute("COMMIT")
-        } catch {
-            try? connection.execute("ROLLBACK")
-            return Array(repeating: .failure(error), count: batch.count)
-        }
-        transactions += 1
+        let outcomes = GroupCommit.inOneTransaction(batch, begin: "BEGIN IMMEDIATE", execute: { (sql) throws(StorageError) in
+            try connection.execute(sql)
+        }, writeSpans: { (records, key, received) throws(StorageError) -> Int in
+            try write(records, apiKeyID: key, receivedAt: received)
+        }, writeEvents: { (events, key, received) throws(StorageError) -> Int in
+            try write(events, apiKeyID: key, receivedAt: received)
+        })
+        if outcomes.contains(where: { if case .success = $0 { true } else { false } }) { transactions += 1 }
         return outcomes
     }
 

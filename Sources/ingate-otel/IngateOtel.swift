@@ -13,7 +13,7 @@ struct IngateOtel: ParsableCommand {
 
 /// `--db PATH`, shared by every subcommand that opens the database.
 struct DatabaseOption: ParsableArguments {
-    @Option(name: .long, help: "SQLite database (default: $INGATE_DB, else ./var/ingate.db).")
+    @Option(name: .long, help: "SQLite database file, or a PostgreSQL URL postgresql://user@host:port/db (default: $INGATE_DB, else ./var/ingate.db).")
     var db: String?
 
     var path: String {

@@ -101,11 +101,11 @@ struct Keys: ParsableCommand {
 
 extension ContentPolicy: ExpressibleByArgument {}
 
-/// The store of `--db`, with the mapping's rule for joining content events; exits on failure.
-func openStore(_ database: DatabaseOption, busyTimeoutMilliseconds: Int32 = 5_000) -> SQLiteLogStore {
+/// The store of `--db` (a SQLite path or a PostgreSQL URL), with the mapping's rule for joining
+/// content events; exits on failure.
+func openStore(_ database: DatabaseOption, busyTimeoutMilliseconds: Int32 = 5_000) -> any LogStore {
     do {
-        return try SQLiteLogStore(path: database.path, busyTimeoutMilliseconds: busyTimeoutMilliseconds,
-                                  joiningContent: ContentJoin.rule)
+        return try openLogStore(database.path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, joiningContent: ContentJoin.rule)
     } catch {
         fail(error.description)
     }

@@ -38,7 +38,7 @@ struct Serve: ParsableCommand {
 
     @Option(help: .hidden) var cleanupIntervalSeconds: Double = 60
 
-    @Option(help: "Where the workers behind one socket share their metrics for GET /metrics (default: the database's folder/metrics).")
+    @Option(help: "Where the workers behind one socket share their metrics for GET /metrics (default: the database's folder/metrics; for PostgreSQL, the temporary folder).")
     var metricsDir: String?
 
     @Option(help: "MiB of memory the requests in flight in this process may hold at once; past it, 503 with Retry-After.")
@@ -62,7 +62,7 @@ struct Serve: ParsableCommand {
         let store = openStore(database, busyTimeoutMilliseconds: busyTimeoutMs)
         let metrics: SharedMetrics
         do {
-            metrics = try SharedMetrics(directory: metricsDir ?? ((database.path as NSString).deletingLastPathComponent.nonEmpty ?? ".") + "/metrics")
+            metrics = try SharedMetrics(directory: metricsDir ?? defaultMetricsDirectory)
         } catch {
             fail("cannot use the metrics folder: \(error)")
         }
@@ -105,6 +105,13 @@ struct Serve: ParsableCommand {
         FastCGIServer(listenFD: listenFD, threads: threads, responder: responder, logger: logger, shutdown: shutdown).run()
         metrics.publish()
         store.close()
+    }
+
+    /// Beside a SQLite file; for a PostgreSQL URL, in the temporary folder (private to the unit
+    /// under systemd's PrivateTmp), shared by this user's workers on this host.
+    private var defaultMetricsDirectory: String {
+        if PostgresLogStore.handles(database.path) { return NSTemporaryDirectory() + "ingate-otel-metrics-\(getuid())" }
+        return ((database.path as NSString).deletingLastPathComponent.nonEmpty ?? ".") + "/metrics"
     }
 
     /// Every `--cleanup-interval-seconds` (a minute), drops content events older than their retention and, with `--retention`,

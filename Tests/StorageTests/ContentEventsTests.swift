@@ -24,9 +24,9 @@ import TestSupport
         return row
     }
 
-    @Test func logsBeforeTheSpanWaitAndAreMergedWhenItArrives() throws {
-        let fixture = StoreFixture()
-        let store = try fixture.open()
+    @Test(arguments: Backend.allCases) func logsBeforeTheSpanWaitAndAreMergedWhenItArrives(_ backend: Backend) throws {
+        let fixture = StoreFixture(backend)
+        let store = try fixture.store()
         let key = try store.createKey(name: "dev")
         #expect(try store.insertEvents([Self.user, Self.second], apiKeyID: key.id, receivedAt: 1) == 2)
         #expect(try store.insertEvents([Self.system, Self.first], apiKeyID: key.id, receivedAt: 1) == 2)
@@ -36,9 +36,9 @@ import TestSupport
         #expect(row.completion == Self.completion)
     }
 
-    @Test func logsAfterTheSpanAreMergedIntoItsRowAndExtendIt() throws {
-        let fixture = StoreFixture()
-        let store = try fixture.open()
+    @Test(arguments: Backend.allCases) func logsAfterTheSpanAreMergedIntoItsRowAndExtendIt(_ backend: Backend) throws {
+        let fixture = StoreFixture(backend)
+        let store = try fixture.store()
         let key = try store.createKey(name: "dev")
         try store.insert([span()], apiKeyID: key.id, receivedAt: 1)
         try store.insertEvents([Self.user, Self.first], apiKeyID: key.id, receivedAt: 2)
@@ -48,9 +48,9 @@ import TestSupport
         #expect(row.completion == Self.completion)
     }
 
-    @Test func aRetriedLogsExportDoesNotDuplicateContent() throws {
-        let fixture = StoreFixture()
-        let store = try fixture.open()
+    @Test(arguments: Backend.allCases) func aRetriedLogsExportDoesNotDuplicateContent(_ backend: Backend) throws {
+        let fixture = StoreFixture(backend)
+        let store = try fixture.store()
         let key = try store.createKey(name: "dev")
         try store.insert([span()], apiKeyID: key.id, receivedAt: 1)
         #expect(try store.insertEvents([Self.system, Self.user], apiKeyID: key.id, receivedAt: 2) == 2)
@@ -58,9 +58,9 @@ import TestSupport
         #expect(try store.recentLogs(limit: 1).first?.record.prompt == Self.prompt)
     }
 
-    @Test func contentNeverCrossesKeys() throws {
-        let fixture = StoreFixture()
-        let store = try fixture.open()
+    @Test(arguments: Backend.allCases) func contentNeverCrossesKeys(_ backend: Backend) throws {
+        let fixture = StoreFixture(backend)
+        let store = try fixture.store()
         let owner = try store.createKey(name: "owner")
         let other = try store.createKey(name: "other")
         try store.insert([span()], apiKeyID: owner.id, receivedAt: 1)
@@ -70,9 +70,9 @@ import TestSupport
         #expect(row.completion == nil)
     }
 
-    @Test func contentTheSpanCarriedItselfIsKept() throws {
-        let fixture = StoreFixture()
-        let store = try fixture.open()
+    @Test(arguments: Backend.allCases) func contentTheSpanCarriedItselfIsKept(_ backend: Backend) throws {
+        let fixture = StoreFixture(backend)
+        let store = try fixture.store()
         let key = try store.createKey(name: "dev")
         var carried = span()
         carried.prompt = "from the span"
@@ -83,9 +83,9 @@ import TestSupport
         #expect(row.completion == #"[{"role":"assistant","parts":[{"type":"text","content":"A"}]}]"#)
     }
 
-    @Test func expiredWaitingContentIsDroppedInSmallBatches() throws {
-        let fixture = StoreFixture()
-        let store = try fixture.open()
+    @Test(arguments: Backend.allCases) func expiredWaitingContentIsDroppedInSmallBatches(_ backend: Backend) throws {
+        let fixture = StoreFixture(backend)
+        let store = try fixture.store()
         let key = try store.createKey(name: "dev")
         let old = (0..<7).map { index in
             GenAIContentEvent(traceID: String(format: "%032x", index + 1), spanID: "eee19b7ec3c1b101", side: .input,

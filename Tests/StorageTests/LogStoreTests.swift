@@ -6,14 +6,38 @@ import Testing
 @testable import Storage
 import TestSupport
 
-/// Each test gets its own database file in a temporary folder.
+/// The engines a store test runs on: the same test, parametrised (`@Test(arguments: Backend.allCases)`).
+enum Backend: String, CaseIterable, Sendable {
+    case sqlite, postgres
+}
+
+/// Each test gets its own database: a file in a temporary folder, or a new database on the test
+/// PostgreSQL server (`TestPostgres`).
 final class StoreFixture {
+    let backend: Backend
     let folder = temporaryFolder()
     var path: String { folder + "/ingate.db" }
+    private var postgresURL: String?
     deinit { removeTemporaryFolder(folder) }
 
+    init(_ backend: Backend = .sqlite) {
+        self.backend = backend
+    }
+
+    /// The SQLite store itself, for tests of what only SQLite has (its file, its lock).
     func open(busyTimeoutMilliseconds: Int32 = 5_000) throws -> SQLiteLogStore {
         try SQLiteLogStore(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, joiningContent: ContentJoin.rule)
+    }
+
+    /// The store of this fixture's backend; opened again, the same database.
+    func store() throws -> any LogStore {
+        switch backend {
+        case .sqlite:
+            return try open()
+        case .postgres:
+            if postgresURL == nil { postgresURL = try TestPostgres.freshDatabase() }
+            return try PostgresLogStore(url: postgresURL!, joiningContent: ContentJoin.rule)
+        }
     }
 }
 
@@ -39,9 +63,9 @@ func record(_ spanID: String = "eee19b7ec3c1b101", spanName: String = "chat gpt-
 }
 
 @Suite struct LogStoreTests {
-    @Test func recordsAreStoredAndReadBackColumnForColumn() throws {
-        let fixture = StoreFixture()
-        let store = try fixture.open()
+    @Test(arguments: Backend.allCases) func recordsAreStoredAndReadBackColumnForColumn(_ backend: Backend) throws {
+        let fixture = StoreFixture(backend)
+        let store = try fixture.store()
         let key = try store.createKey(name: "dev")
         #expect(try store.insert([record()], apiKeyID: key.id, receivedAt: 1234) == 1)
         let logs = try store.recentLogs(limit: 10)
@@ -51,9 +75,9 @@ func record(_ spanID: String = "eee19b7ec3c1b101", spanName: String = "chat gpt-
         #expect(logs[0].receivedAt == 1234)
     }
 
-    @Test func aRetriedExportStoresOncePerKey() throws {
-        let fixture = StoreFixture()
-        let store = try fixture.open()
+    @Test(arguments: Backend.allCases) func aRetriedExportStoresOncePerKey(_ backend: Backend) throws {
+        let fixture = StoreFixture(backend)
+        let store = try fixture.store()
         let first = try store.createKey(name: "a")
         let second = try store.createKey(name: "b")
         #expect(try store.insert([record("eee19b7ec3c1b101"), record("eee19b7ec3c1b102")], apiKeyID: first.id, receivedAt: 1) == 2)
@@ -159,9 +183,9 @@ func record(_ spanID: String = "eee19b7ec3c1b101", spanName: String = "chat gpt-
         #expect(file.range(of: Data(created.key.utf8)) == nil)
     }
 
-    @Test func revokedKeysAreListedAndNoLongerActive() throws {
-        let fixture = StoreFixture()
-        let store = try fixture.open()
+    @Test(arguments: Backend.allCases) func revokedKeysAreListedAndNoLongerActive(_ backend: Backend) throws {
+        let fixture = StoreFixture(backend)
+        let store = try fixture.store()
         let a = try store.createKey(name: "a")
         let b = try store.createKey(name: "b")
         try store.revokeKey(id: a.id)
@@ -180,9 +204,9 @@ func record(_ spanID: String = "eee19b7ec3c1b101", spanName: String = "chat gpt-
 }
 
 @Suite struct ContentPolicyStorageTests {
-    @Test func aKeysPolicyIsStoredListedChangedAndCarriedByTheActiveKey() throws {
-        let fixture = StoreFixture()
-        let store = try fixture.open()
+    @Test(arguments: Backend.allCases) func aKeysPolicyIsStoredListedChangedAndCarriedByTheActiveKey(_ backend: Backend) throws {
+        let fixture = StoreFixture(backend)
+        let store = try fixture.store()
         let plain = try store.createKey(name: "plain")
         let private_ = try store.createKey(name: "private", contentPolicy: .none)
         #expect(try store.listKeys().map(\.contentPolicy) == [.full, .none])

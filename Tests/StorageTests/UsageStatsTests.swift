@@ -18,9 +18,9 @@ import TestSupport
         return row
     }
 
-    @Test func onlyTheOperationsAskedForAreCounted() throws {
-        let fixture = StoreFixture()
-        let store = try fixture.open()
+    @Test(arguments: Backend.allCases) func onlyTheOperationsAskedForAreCounted(_ backend: Backend) throws {
+        let fixture = StoreFixture(backend)
+        let store = try fixture.store()
         let key = try store.createKey(name: "dev")
         try store.insert([
             call("0000000000000001", operation: "invoke_agent", input: 1_000, output: 1_000),   // sums its children
@@ -41,10 +41,10 @@ import TestSupport
 
     /// Two instrumentations stacked: a call whose own child is a call with usage is not counted,
     /// whichever was stored first, in one request or two.
-    @Test(arguments: ["child first", "parent first", "together"])
-    func aCallWithACallAsItsChildCountsOnce(order: String) throws {
-        let fixture = StoreFixture()
-        let store = try fixture.open()
+    @Test(arguments: Backend.allCases, ["child first", "parent first", "together"])
+    func aCallWithACallAsItsChildCountsOnce(_ backend: Backend, order: String) throws {
+        let fixture = StoreFixture(backend)
+        let store = try fixture.store()
         let key = try store.createKey(name: "dev")
         let parent = call("00000000000000a1", operation: "chat", input: 70, output: 7)
         var child = call("00000000000000a2", operation: "chat", input: 70, output: 7)
@@ -66,9 +66,9 @@ import TestSupport
         #expect(stats.map(\.inputTokens) == [71])
     }
 
-    @Test func usageIsSummedPerServiceKeyOrUTCDay() throws {
-        let fixture = StoreFixture()
-        let store = try fixture.open()
+    @Test(arguments: Backend.allCases) func usageIsSummedPerServiceKeyOrUTCDay(_ backend: Backend) throws {
+        let fixture = StoreFixture(backend)
+        let store = try fixture.store()
         let first = try store.createKey(name: "a")
         let second = try store.createKey(name: "b")
         let day = UInt64(86_400) * 1_000_000_000
@@ -91,9 +91,9 @@ import TestSupport
         #expect(perModel.first?.provider == nil && perModel.first?.model == "gpt-4o")
     }
 
-    @Test func spansKeptWithNothingOfACallAreListedWithTheirKeys() throws {
-        let fixture = StoreFixture()
-        let store = try fixture.open()
+    @Test(arguments: Backend.allCases) func spansKeptWithNothingOfACallAreListedWithTheirKeys(_ backend: Backend) throws {
+        let fixture = StoreFixture(backend)
+        let store = try fixture.store()
         let key = try store.createKey(name: "dev")
         var empty = record("00000000000000c1", spanName: "execute_event_loop_cycle")
         (empty.model, empty.inputTokens, empty.outputTokens, empty.prompt, empty.completion) = (nil, nil, nil, nil, nil)

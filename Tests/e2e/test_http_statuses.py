@@ -19,7 +19,7 @@ PROTOBUF = "application/x-protobuf"
 
 CASES = [
     # name, method, path, headers (key added unless "no-key"), body, status, body check
-    ("unknown path", "POST", "/metrics", {"Content-Type": PROTOBUF}, valid_body, 404, "json"),
+    ("unknown path", "POST", "/v2/traces", {"Content-Type": PROTOBUF}, valid_body, 404, "json"),
     ("other OTLP path", "POST", "/v1/metrics", {"Content-Type": PROTOBUF}, valid_body, 404, "protobuf"),
     ("GET", "GET", "/v1/traces", {"Content-Type": PROTOBUF}, lambda: b"", 405, "protobuf"),
     # nginx answers a refused key itself, before and without reading the body, in the request's encoding.

@@ -197,3 +197,10 @@ public struct UsageStat: Equatable, Sendable {
         self.reasoningTokens = reasoningTokens
     }
 }
+
+extension LogStore {
+    /// Per provider and model.
+    public func usageStats(sinceUnixNano: UInt64, operations: Set<String>) throws(StoreError) -> [UsageStat] {
+        try usageStats(sinceUnixNano: sinceUnixNano, operations: operations, by: .providerModel)
+    }
+}
