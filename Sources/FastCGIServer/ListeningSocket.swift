@@ -57,6 +57,26 @@ public enum ListeningSocket {
         return fd
     }
 
+    /// A TCP listening socket on `HOST:PORT`, for a web server on another host (nginx `upstream`).
+    /// FastCGI has no authentication of its own: anyone who reaches the port can submit as any
+    /// key the web server would pass, so a non-loopback address needs `allowPublic`.
+    public static func open(tcp address: String, allowPublic: Bool, backlog: Int32 = 1024) throws(SetupError) -> Int32 {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]), (0...65535).contains(port) else {
+            throw .cannotListen(path: address, reason: "give HOST:PORT, as 127.0.0.1:9000")
+        }
+        let host = String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        guard isLoopback(host) || allowPublic else {
+            throw .cannotListen(path: address, reason: "\(host.isEmpty ? "every address" : host) is not loopback; FastCGI has no authentication of its own, so pass --listen-public to listen there (behind a firewall that admits only the web servers)")
+        }
+        let fd = FCGX_OpenSocket(address, backlog)
+        guard fd >= 0 else { throw .cannotListen(path: address, reason: String(cString: strerror(errno))) }
+        return fd
+    }
+
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
     /// Creates a Unix socket at `path` (replacing a stale one) with the given permissions.
     public static func open(path: String, mode: mode_t, backlog: Int32 = 1024) throws(SetupError) -> Int32 {
         let folder = (path as NSString).deletingLastPathComponent

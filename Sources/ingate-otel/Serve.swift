@@ -18,6 +18,12 @@ struct Serve: ParsableCommand {
     @Option(help: "Listen on this Unix socket instead of the one inherited on fd 0.")
     var socket: String?
 
+    @Option(help: "Listen on TCP HOST:PORT (a loopback address; others need --listen-public), for web servers on other hosts.")
+    var listen: String?
+
+    @Flag(help: "Allow --listen on an address that is not loopback (FastCGI has no authentication: firewall it).")
+    var listenPublic = false
+
     @Option(help: "Permissions of the --socket file, in octal.")
     var socketMode: String = "660"
 
@@ -71,7 +77,12 @@ struct Serve: ParsableCommand {
 
         let listenFD: Int32
         do {
-            if let socket {
+            if let listen {
+                listenFD = try ListeningSocket.open(tcp: listen, allowPublic: listenPublic)
+                if !ListeningSocket.isLoopback(String(listen[..<(listen.lastIndex(of: ":") ?? listen.endIndex)])) {
+                    logger.warning("FastCGI on a public address: only the web servers may reach it", metadata: ["listen": "\(listen)"])
+                }
+            } else if let socket {
                 guard let mode = mode_t(socketMode, radix: 8) else { fail("--socket-mode \(socketMode) is not octal") }
                 listenFD = try ListeningSocket.open(path: socket, mode: mode)
             } else if let activated = try ListeningSocket.activated() {

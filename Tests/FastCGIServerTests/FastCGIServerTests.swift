@@ -191,6 +191,15 @@ final class RunningServer: @unchecked Sendable {
         #expect(throws: ListeningSocket.SetupError.self) { try ListeningSocket.inherited(fds[0]) }
     }
 
+    @Test func tcpListensOnLoopbackAndElsewhereOnlyWhenAllowed() throws {
+        #expect(throws: ListeningSocket.SetupError.self) { try ListeningSocket.open(tcp: "0.0.0.0:0", allowPublic: false) }
+        #expect(throws: ListeningSocket.SetupError.self) { try ListeningSocket.open(tcp: ":9000", allowPublic: false) }
+        #expect(throws: ListeningSocket.SetupError.self) { try ListeningSocket.open(tcp: "127.0.0.1", allowPublic: false) }
+        let fd = try ListeningSocket.open(tcp: "127.0.0.1:0", allowPublic: false)
+        defer { close(fd) }
+        #expect(try ListeningSocket.inherited(fd) == fd)
+    }
+
     @Test func systemdsSocketsAreOursOnlyWhenListenPIDNamesThisProcess() throws {
         #expect(ListeningSocket.activatedDescriptors(listenPID: "42", listenFDs: "1", pid: 42) == [3])
         #expect(ListeningSocket.activatedDescriptors(listenPID: "42", listenFDs: "2", pid: 42) == [3, 4])

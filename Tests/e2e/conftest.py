@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,20 @@ class Stack:
                 row["resource"] = row.pop("resource_json")
             return rows
 
+    def scalar(self, sql: str):
+        """One value of a query, on either backend."""
+        if self.db.startswith(("postgresql://", "postgres://")):
+            return psql(self.db, sql)
+        with sqlite3.connect(self.db, timeout=10) as db:
+            return db.execute(sql).fetchone()[0]
+
+    def pairs(self, sql: str) -> dict:
+        """A two-column query as a dict of text, on either backend."""
+        if self.db.startswith(("postgresql://", "postgres://")):
+            return dict(line.split("|", 1) for line in psql(self.db, sql).splitlines())
+        with sqlite3.connect(self.db, timeout=10) as db:
+            return {str(a): str(b) for a, b in db.execute(sql).fetchall()}
+
     def count(self) -> int:
         with sqlite3.connect(self.db, timeout=10) as db:
             return db.execute("SELECT count(*) FROM llm_logs").fetchone()[0]
@@ -111,6 +126,47 @@ class Stack:
     def log_lines(self) -> str:
         """What the stack printed after its banner: the workers' and nginx's log lines."""
         return self.text().split("Stop with Ctrl-C.", 1)[-1]
+
+
+POSTGRES_SERVER = ROOT / "scripts" / "postgres-server"
+
+
+def psql(url: str, sql: str) -> str:
+    return subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def fresh_database(url: str) -> str:
+    """A new, empty database on the test PostgreSQL server."""
+    name = "e2e_" + uuid.uuid4().hex[:12]
+    psql(url, f"CREATE DATABASE {name}")
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for the session (scripts/postgres-server): (its folder, its URL)."""
+    folder = Path(tempfile.mkdtemp(prefix="ingate-e2e-pg-"))
+    url = subprocess.run([str(POSTGRES_SERVER), "start", str(folder)], capture_output=True, text=True, check=True).stdout.strip()
+    try:
+        yield folder, url
+    finally:
+        subprocess.run([str(POSTGRES_SERVER), "stop", str(folder)], capture_output=True)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend_stack(request):
+    """A stack of the test's own on each backend: the same test, run on SQLite and on PostgreSQL."""
+    env = {}
+    with tempfile.TemporaryDirectory(prefix="ingate-e2e-") as folder:
+        if request.param == "postgres":
+            _, url = request.getfixturevalue("postgres")
+            env = {"INGATE_DB": fresh_database(url), "INGATE_SERVE_ARGS": f"--metrics-dir {folder}/metrics"}
+        running = Stack(Path(folder), threads=2, env=env)
+        try:
+            yield running
+        finally:
+            running.stop()
 
 
 @pytest.fixture(scope="session")

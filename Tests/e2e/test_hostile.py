@@ -79,7 +79,8 @@ def test_a_gzip_bomb_is_413_and_worker_memory_stays_bounded(own_stack):
     assert exporter_for(own_stack).export(genai_trace(1)) == SpanExportResult.SUCCESS
 
 
-def test_killing_the_worker_under_load_loses_no_acknowledged_span(own_stack):
+def test_killing_the_worker_under_load_loses_no_acknowledged_span(backend_stack):
+    own_stack = backend_stack
     acknowledged: list[str] = []
     lock = threading.Lock()
     stop = threading.Event()
@@ -115,10 +116,10 @@ def test_killing_the_worker_under_load_loses_no_acknowledged_span(own_stack):
             t.join(60)
     assert killed == 4
     assert len(acknowledged) > 20
-    with sqlite3.connect(own_stack.db) as db:
-        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        stored = dict(db.execute("SELECT trace_id, count(*) FROM llm_logs GROUP BY trace_id").fetchall())
-    missing = [t for t in acknowledged if stored.get(t) != 5]
+    if not own_stack.db.startswith("postgresql://"):
+        assert own_stack.scalar("PRAGMA integrity_check") == "ok"
+    stored = own_stack.pairs("SELECT trace_id, count(*) FROM llm_logs GROUP BY trace_id")
+    missing = [t for t in acknowledged if stored.get(t) != "5"]
     print(f"{killed} kills, {len(acknowledged)} exports acknowledged ({5 * len(acknowledged)} spans), all stored")
     assert missing == []
     assert exporter_for(own_stack).export(genai_trace(999_999)) == SpanExportResult.SUCCESS
