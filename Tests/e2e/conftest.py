@@ -128,6 +128,28 @@ class Stack:
         return self.text().split("Stop with Ctrl-C.", 1)[-1]
 
 
+def nginx_conf(run: Path) -> str:
+    """A minimal nginx.conf around `run`/site.conf (a site rendered by nginx/render), as a host's
+    nginx.conf includes its sites; everything nginx writes stays in `run`."""
+    user = "user root root;" if os.geteuid() == 0 else ""
+    return f"""
+{user}
+worker_processes 1;
+daemon off;
+pid {run}/nginx.pid;
+error_log stderr warn;
+events {{ worker_connections 256; }}
+http {{
+    client_body_temp_path {run}/body;
+    fastcgi_temp_path {run}/fastcgi;
+    proxy_temp_path {run}/proxy;
+    uwsgi_temp_path {run}/uwsgi;
+    scgi_temp_path {run}/scgi;
+    include {run}/site.conf;
+}}
+"""
+
+
 POSTGRES_SERVER = ROOT / "scripts" / "postgres-server"
 
 

@@ -15,30 +15,12 @@ from pathlib import Path
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace.export import SpanExportResult
 
-from conftest import free_port
+from conftest import free_port, nginx_conf
 from spans import chat_attributes, hex_trace, make_spans
 
 DEB = os.environ.get("INGATE_DEB", "")
 DATA = Path("/var/lib/ingate-otel")
 UNITS = Path("/lib/systemd/system")
-
-NGINX_CONF = """
-user root root;
-worker_processes 1;
-daemon off;
-pid {run}/nginx.pid;
-error_log stderr warn;
-events {{ worker_connections 64; }}
-http {{
-    client_body_temp_path {run}/body;
-    fastcgi_temp_path {run}/fastcgi;
-    proxy_temp_path {run}/proxy;
-    uwsgi_temp_path {run}/uwsgi;
-    scgi_temp_path {run}/scgi;
-    include {run}/site.conf;
-}}
-"""
-
 
 def run(*command: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, timeout=120, **kwargs)
@@ -93,7 +75,7 @@ def test_the_package_installs_serves_an_export_and_purges():
                        str(socket_path), str(folder_path / "access.log"))
             assert site.returncode == 0, site.stderr
             (run_dir / "site.conf").write_text(site.stdout)
-            (run_dir / "nginx.conf").write_text(NGINX_CONF.format(run=run_dir))
+            (run_dir / "nginx.conf").write_text(nginx_conf(run_dir))
             processes.append(subprocess.Popen(["nginx", "-c", str(run_dir / "nginx.conf"), "-p", str(run_dir)],
                                               start_new_session=True))
             exporter = OTLPSpanExporter(endpoint=f"https://127.0.0.1:{port}/v1/traces", headers={"X-Ingate-Key": key},

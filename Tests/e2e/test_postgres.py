@@ -14,11 +14,10 @@ from pathlib import Path
 import pytest
 import requests
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace.export import SpanExportResult
 
-from conftest import BIN, ROOT, Stack, free_port, fresh_database, psql
+from conftest import BIN, ROOT, Stack, free_port, fresh_database, nginx_conf, psql
 from spans import chat_attributes, make_spans
 
 def pg_ctl(folder: Path, action: str) -> None:
@@ -33,6 +32,13 @@ def pg_ctl(folder: Path, action: str) -> None:
 def stacks(database: str, folders: list[str]) -> list[Stack]:
     return [Stack(Path(f), threads=4, env={"INGATE_DB": database, "INGATE_SERVE_ARGS": f"--metrics-dir {f}/metrics"})
             for f in folders]
+
+
+def post_chat(stack: Stack, key: str, n: int, service: str) -> int:
+    """One export of one chat span, sent once (no exporter retries): its HTTP status."""
+    body = encode_spans(make_spans([("chat", chat_attributes(n), 10)], service=service)).SerializeToString()
+    return requests.post(stack.traces_url, data=body, verify=stack.cert, timeout=30,
+                         headers={"Content-Type": "application/x-protobuf", "X-Ingate-Key": key}).status_code
 
 
 def exporter(stack: Stack, key: str | None = None) -> OTLPSpanExporter:
@@ -85,11 +91,8 @@ def test_a_key_made_on_one_receiver_works_on_the_other_and_revoking_stops_both(p
                                                                       text=True).stdout.splitlines() if " shared " in line)
             assert subprocess.run([BIN, "keys", "revoke", key_id, "--db", database], capture_output=True).returncode == 0
             time.sleep(2.1)
-            body = encode_spans(make_spans([("chat", chat_attributes(2), 10)])).SerializeToString()
             for stack in (first, second):
-                answer = requests.post(stack.traces_url, data=body, verify=stack.cert, timeout=10,
-                                       headers={"Content-Type": "application/x-protobuf", "X-Ingate-Key": key})
-                assert answer.status_code == 401
+                assert post_chat(stack, key, 2, "revoked") == 401
         finally:
             first.stop()
             second.stop()
@@ -102,11 +105,7 @@ def test_postgres_going_away_is_503_and_the_receiver_reconnects_by_itself(postgr
         [stack] = stacks(database, [a])
         try:
             def post(n: int) -> int:
-                spans = make_spans([("chat", chat_attributes(n), 10)], service=f"fault-{n}")
-                body = ExportTraceServiceRequest()
-                body.CopyFrom(encode_spans(spans))
-                return requests.post(stack.traces_url, data=body.SerializeToString(), verify=stack.cert, timeout=30,
-                                     headers={"Content-Type": "application/x-protobuf", "X-Ingate-Key": stack.key}).status_code
+                return post_chat(stack, stack.key, n, f"fault-{n}")
 
             assert post(0) == 200
             pg_ctl(folder, "stop")
@@ -131,9 +130,7 @@ def test_connections_killed_by_the_server_are_opened_again(postgres):
         [stack] = stacks(database, [a])
         try:
             def post(n: int) -> int:
-                body = encode_spans(make_spans([("chat", chat_attributes(n), 10)], service=f"killed-{n}")).SerializeToString()
-                return requests.post(stack.traces_url, data=body, verify=stack.cert, timeout=30,
-                                     headers={"Content-Type": "application/x-protobuf", "X-Ingate-Key": stack.key}).status_code
+                return post_chat(stack, stack.key, n, f"killed-{n}")
 
             assert post(0) == 200
             killed = psql(database, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
@@ -145,24 +142,6 @@ def test_connections_killed_by_the_server_are_opened_again(postgres):
             assert stored == 1 + statuses.count(200)
         finally:
             stack.stop()
-
-
-NGINX_CONF = """
-{user}
-worker_processes 1;
-daemon off;
-pid {run}/nginx.pid;
-error_log stderr warn;
-events {{ worker_connections 256; }}
-http {{
-    client_body_temp_path {run}/body;
-    fastcgi_temp_path {run}/fastcgi;
-    proxy_temp_path {run}/proxy;
-    uwsgi_temp_path {run}/uwsgi;
-    scgi_temp_path {run}/scgi;
-    include {run}/site.conf;
-}}
-"""
 
 
 def test_nginx_upstream_over_receivers_on_tcp_fails_over_when_one_dies(postgres):
@@ -189,7 +168,7 @@ def test_nginx_upstream_over_receivers_on_tcp_fails_over_when_one_dies(postgres)
                                    ",".join(f"127.0.0.1:{p}" for p in ports), str(run / "access.log")],
                                   capture_output=True, text=True, check=True, env=dict(os.environ, INGATE_BIN=BIN))
             (run / "site.conf").write_text(site.stdout)
-            (run / "nginx.conf").write_text(NGINX_CONF.format(run=run, user="user root root;" if os.geteuid() == 0 else ""))
+            (run / "nginx.conf").write_text(nginx_conf(run))
             nginx = subprocess.Popen(["nginx", "-c", str(run / "nginx.conf"), "-p", str(run)], start_new_session=True)
             target = OTLPSpanExporter(endpoint=f"https://127.0.0.1:{https}/v1/traces", headers={"X-Ingate-Key": key},
                                       certificate_file=str(cert), timeout=10)
