@@ -1,3 +1,4 @@
+import GenAIMapping
 import LLMLog
 import Foundation
 import Testing
@@ -151,5 +152,26 @@ import TestSupport
         #expect(Set(LLMLogColumn.all.map(\.name)).isSubset(of: columns))
         #expect(Set(columns).subtracting(LLMLogColumn.all.map(\.name))
             == ["id", "api_key_id", "received_at", "resource", "content_from_events", "resource_id"])
+    }
+
+    @Test func postgresHasTheSameColumnsWithJSONAsJSONB() throws {
+        let url = try TestPostgres.freshDatabase()
+        _ = try PostgresLogStore(url: url, joiningContent: ContentJoin.rule)
+        let listed = TestPostgres.psql(url, "SELECT column_name || ':' || data_type FROM information_schema.columns WHERE table_name = 'llm_logs'")
+        #expect(listed.status == 0)
+        let types = Dictionary(uniqueKeysWithValues: listed.output.split(separator: "\n").map { line in
+            let parts = line.split(separator: ":", maxSplits: 1)
+            return (String(parts[0]), String(parts[1]))
+        })
+        #expect(Set(types.keys) == Set(LLMLogColumn.all.map(\.name) + ["id", "api_key_id", "received_at", "resource", "content_from_events", "resource_id"]))
+        for column in LLMLogColumn.all {
+            let expected = switch column.kind {
+            case .text: "text"
+            case .integer: "bigint"
+            case .real: "double precision"
+            case .json: "jsonb"
+            }
+            #expect(types[column.name] == expected, "\(column.name)")
+        }
     }
 }
