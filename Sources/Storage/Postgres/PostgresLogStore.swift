@@ -143,9 +143,13 @@ public final class PostgresLogStore: LogStore, @unchecked Sendable {
                 SELECT l.id, l.api_key_id, l.received_at, COALESCE(r.json, l.resource)::text, \(columns)
                 FROM llm_logs l LEFT JOIN resources r ON r.id = l.resource_id ORDER BY l.id DESC LIMIT $1
                 """, [String(limit)])
+            // The rows of one resource share it: written out once, not once per row.
+            var resources: [String: String] = [:]
             return result.rows.map { row in
+                let resource = row[3] ?? "{}"
+                if resources[resource] == nil { resources[resource] = PostgresValues.normalizedJSON(resource) }
                 var record = LLMLogRecord(traceID: "", spanID: "", spanName: "", latencyMs: 0, startTimeUnixNano: 0, endTimeUnixNano: 0,
-                                          resourceJSON: PostgresValues.normalizedJSON(row[3] ?? "{}"))
+                                          resourceJSON: resources[resource]!)
                 for (offset, column) in LLMLogColumn.all.enumerated() {
                     column.fill(&record, with: PostgresValues.value(row[offset + 4], kind: column.kind))
                 }
