@@ -42,7 +42,7 @@ extension SQLiteLogStore {
             while try query.step() {
                 keys.append(APIKeyInfo(id: query.int64(0) ?? 0, name: query.string(1) ?? "",
                                        createdAt: query.int64(2) ?? 0, revokedAt: query.int64(3),
-                                       contentPolicy: Self.policy(query.string(4))))
+                                       contentPolicy: ContentPolicy(stored: query.string(4))))
             }
             return keys
         }
@@ -68,13 +68,8 @@ extension SQLiteLogStore {
             let query = try db.prepare("SELECT id, content_policy FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL")
             query.bind(1, Hex.encode(hash))
             guard try query.step(), let id = query.int64(0) else { return nil }
-            return ActiveKey(id: id, hash: hash, contentPolicy: Self.policy(query.string(1)))
+            return ActiveKey(id: id, hash: hash, contentPolicy: ContentPolicy(stored: query.string(1)))
         }
-    }
-
-    /// A stored policy; one this version does not know stores nothing rather than everything.
-    static func policy(_ text: String?) -> ContentPolicy {
-        text.flatMap(ContentPolicy.init(rawValue:)) ?? .none
     }
 
     /// Every key that is not revoked, as (id, SHA-256 bytes).
@@ -84,7 +79,7 @@ extension SQLiteLogStore {
             var keys: [ActiveKey] = []
             while try query.step() {
                 guard let id = query.int64(0), let hex = query.string(1), let hash = Hex.decode(hex) else { continue }
-                keys.append(ActiveKey(id: id, hash: hash, contentPolicy: Self.policy(query.string(2))))
+                keys.append(ActiveKey(id: id, hash: hash, contentPolicy: ContentPolicy(stored: query.string(2))))
             }
             return keys
         }

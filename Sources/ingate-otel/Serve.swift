@@ -122,7 +122,8 @@ struct Serve: ParsableCommand {
     /// under systemd's PrivateTmp), shared by this user's workers on this host.
     private var defaultMetricsDirectory: String {
         if PostgresLogStore.handles(database.path) { return NSTemporaryDirectory() + "ingate-otel-metrics-\(getuid())" }
-        return ((database.path as NSString).deletingLastPathComponent.nonEmpty ?? ".") + "/metrics"
+        let folder = (database.path as NSString).deletingLastPathComponent
+        return (folder.isEmpty ? "." : folder) + "/metrics"
     }
 
     /// Every `--cleanup-interval-seconds` (a minute), drops content events older than their retention and, with `--retention`,
@@ -166,8 +167,4 @@ struct Serve: ParsableCommand {
         }
         if rows > 0 { logger.info("retention deleted rows", metadata: ["count": "\(rows)"]) }
     }
-}
-
-extension String {
-    var nonEmpty: String? { isEmpty ? nil : self }
 }

@@ -111,6 +111,11 @@ public struct APIKeyInfo: Equatable, Sendable {
 /// and secrets replaced by `[REDACTED:kind]`, or none at all. Applied before anything is written.
 public enum ContentPolicy: String, Sendable, CaseIterable {
     case full, redact, none
+
+    /// A policy as a store keeps it; one this version does not know stores nothing rather than everything.
+    public init(stored text: String?) {
+        self = text.flatMap(ContentPolicy.init(rawValue:)) ?? .none
+    }
 }
 
 /// An active key's id and the SHA-256 of the key string.

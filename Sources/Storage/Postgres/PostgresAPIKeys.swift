@@ -30,7 +30,7 @@ extension PostgresLogStore {
         try reading { (db) throws(StorageError) -> [APIKeyInfo] in
             try db.execute("SELECT id, name, created_at, revoked_at, content_policy FROM api_keys ORDER BY id").rows.map { row in
                 APIKeyInfo(id: Int64(row[0] ?? "") ?? 0, name: row[1] ?? "", createdAt: Int64(row[2] ?? "") ?? 0,
-                           revokedAt: row[3].flatMap { Int64($0) }, contentPolicy: SQLiteLogStore.policy(row[4]))
+                           revokedAt: row[3].flatMap { Int64($0) }, contentPolicy: ContentPolicy(stored: row[4]))
             }
         }
     }
@@ -47,7 +47,7 @@ extension PostgresLogStore {
         try reading { (db) throws(StorageError) -> ActiveKey? in
             guard let row = try db.execute("SELECT id, content_policy FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
                                            [Hex.encode(hash)]).first, let id = row[0].flatMap({ Int64($0) }) else { return nil }
-            return ActiveKey(id: id, hash: hash, contentPolicy: SQLiteLogStore.policy(row[1]))
+            return ActiveKey(id: id, hash: hash, contentPolicy: ContentPolicy(stored: row[1]))
         }
     }
 
@@ -55,7 +55,7 @@ extension PostgresLogStore {
         try reading { (db) throws(StorageError) -> [ActiveKey] in
             try db.execute("SELECT id, key_hash, content_policy FROM api_keys WHERE revoked_at IS NULL").rows.compactMap { row in
                 guard let id = row[0].flatMap({ Int64($0) }), let hash = row[1].flatMap(Hex.decode) else { return nil }
-                return ActiveKey(id: id, hash: hash, contentPolicy: SQLiteLogStore.policy(row[2]))
+                return ActiveKey(id: id, hash: hash, contentPolicy: ContentPolicy(stored: row[2]))
             }
         }
     }

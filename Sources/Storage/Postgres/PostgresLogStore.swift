@@ -88,6 +88,7 @@ public final class PostgresLogStore: LogStore, @unchecked Sendable {
     private func write(_ records: [LLMLogRecord], apiKeyID: Int64, receivedAt: Int64) throws(StorageError) -> Int {
         var resourceIDs: [String: String] = [:]
         var inserted = 0
+        let contentMayWait = try anyEventsStored(apiKeyID: apiKeyID)
         for start in stride(from: 0, to: records.count, by: Self.rowsPerStatement) {
             let chunk = records[start..<min(start + Self.rowsPerStatement, records.count)]
             var parameters: [String?] = []
@@ -104,7 +105,7 @@ public final class PostgresLogStore: LogStore, @unchecked Sendable {
                 ON CONFLICT (api_key_id, trace_id, span_id) DO NOTHING RETURNING trace_id, span_id
                 """, parameters)
             inserted += new.rows.count
-            if try anyEventsStored(apiKeyID: apiKeyID) {
+            if contentMayWait {
                 for row in new.rows {
                     try mergeWaiting(apiKeyID: apiKeyID, traceID: row[0] ?? "", spanID: row[1] ?? "")
                 }
