@@ -5,7 +5,8 @@ bench/loadgen (C, OpenSSL, one keep-alive connection per concurrent client), sam
 RSS, and checks that the rows in the database equal the GenAI spans acknowledged. In the same run
 it measures two ceilings: the same load against a responder that reads the body and answers 200
 at once (nginx + FastCGI + load generator alone), and the same rows inserted straight into SQLite
-at 5 000 rows per transaction. Prints a table and writes bench-out/results.json.
+at 5 000 rows per transaction; and the same on PostgreSQL (one stack, two stacks on one database,
+PostgreSQL's own ceiling). Prints a table and writes bench-out/results.json.
 
     BENCH_SECONDS (default 10) per run; BENCH_THREADS (default 16) responder threads.
 """
@@ -41,15 +42,36 @@ VARIANTS = [
     ("W1000 protobuf c=16", "w1000", "pb", 0, 16),
 ]
 # W1 protobuf c=16 again, over a database that holds RETENTION_ROWS rows older than the
-# retention window, which `serve --retention` deletes while the load runs.
+# retention window: once as it is, then with `serve --retention` deleting them while the load runs.
+# The pair differs only in retention, so the ratio of their p99 is what retention costs.
+OLD_ROWS_VARIANT = ("W1 protobuf c=16, old rows", "w1", "pb", 0, 16)
 RETENTION_VARIANT = ("W1 protobuf c=16, retention", "w1", "pb", 0, 16)
 RETENTION_ROWS = int(os.environ.get("BENCH_RETENTION_ROWS", "100000"))
+RETENTION_PAIRS = int(os.environ.get("BENCH_RETENTION_PAIRS", "3"))
 RETENTION_ARGS = "--retention 400d --cleanup-interval-seconds 1"   # the workload's spans are from 2025-11
 OLD_START_NS = 1_700_000_000_000_000_000                         # 2023-11, well outside the window
+# PostgreSQL (a throwaway server from scripts/postgres-server): one stack, and two stacks (standing
+# for two receiver hosts, here on the same two cores) each under the same load, on one database.
+POSTGRES_VARIANTS = [
+    # name, body, format, gzip, concurrency, stacks
+    ("W1 protobuf c=16, PostgreSQL", "w1", "pb", 0, 16, 1),
+    ("W1 protobuf c=16 x2 stacks, PG", "w1", "pb", 0, 16, 2),
+]
 CEILINGS = [
     ("ceiling: null responder, W1 protobuf c=16", "w1", "pb", 0, 16),
     ("ceiling: null responder, W1 protobuf+gzip c=16", "w1", "pb", 1, 16),
 ]
+
+
+def psql(url: str, sql: str) -> str:
+    return subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def fresh_database(server: str) -> str:
+    name = f"bench_{os.getpid()}_{time.monotonic_ns()}"
+    psql(server, f"CREATE DATABASE {name}")
+    return server.rsplit("/", 1)[0] + "/" + name
 
 
 def free_port() -> int:
@@ -59,12 +81,12 @@ def free_port() -> int:
 
 
 class Stack:
-    def __init__(self, data: Path, serve_args: str = ""):
+    def __init__(self, data: Path, serve_args: str = "", db_url: str | None = None):
         self.port = free_port()
-        self.db = data / "ingate.db"
+        self.db = db_url or str(data / "ingate.db")
         self.log = open(data / "stack.log", "w")
         env = dict(os.environ, INGATE_PORT=str(self.port), INGATE_DATA=str(data), INGATE_BIN=str(BIN),
-                   INGATE_THREADS=THREADS, INGATE_SERVE_ARGS=("--quiet " + serve_args).strip())
+                   INGATE_THREADS=THREADS, INGATE_SERVE_ARGS=("--quiet " + serve_args).strip(), INGATE_DB=self.db)
         env.pop("INGATE_KEY", None)
         self.process = subprocess.Popen([str(ROOT / "scripts" / "serve-stack")], env=env, stdout=self.log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
@@ -98,52 +120,105 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def run_variant(name, body, fmt, gzip, concurrency, bodies: Path, loadgen: Path, serve_args="", old_rows=0):
+def count_rows(db: str) -> tuple[int, int]:
+    """Rows of the run and old rows still there (started at or before OLD_START_NS), on either backend."""
+    new_sql = f"SELECT count(*) FROM llm_logs WHERE start_time_unix_nano > {OLD_START_NS}"
+    old_sql = f"SELECT count(*) FROM llm_logs WHERE start_time_unix_nano <= {OLD_START_NS}"
+    if db.startswith("postgresql://"):
+        return tuple(int(psql(db, sql)) for sql in (new_sql, old_sql))
+    with sqlite3.connect(db) as connection:
+        return tuple(connection.execute(sql).fetchone()[0] for sql in (new_sql, old_sql))
+
+
+def run_variant(name, body, fmt, gzip, concurrency, bodies: Path, loadgen: Path, serve_args="", old_rows=0,
+                postgres: str | None = None, stacks: int = 1):
+    """One load run. With `postgres` (a server's URL) the stacks share a fresh database on it;
+    with `stacks` > 1, each stack gets its own load generator at `concurrency`, all at once."""
     with tempfile.TemporaryDirectory(prefix="ingate-bench-", dir=OUT) as folder:
+        db = fresh_database(postgres) if postgres else f"{folder}/ingate.db"
+        if postgres:
+            serve_args = f"{serve_args} --metrics-dir {folder}/metrics".strip()
         if old_rows:
-            subprocess.run([str(BIN), "bench", "store", "--db", f"{folder}/ingate.db", "--body", str(bodies / "w1.pb"),
+            subprocess.run([str(BIN), "bench", "store", "--db", db, "--body", str(bodies / "w1.pb"),
                             "--rows", str(old_rows), "--batch", "5000", "--start-unix-nano", str(OLD_START_NS)],
                            capture_output=True, check=True)
-        stack = Stack(Path(folder), serve_args)
+        running = []
         try:
+            for n in range(stacks):
+                (Path(folder) / str(n)).mkdir()
+                running.append(Stack(Path(folder) / str(n), serve_args, db_url=db))
             peak = [0]
             sampling = threading.Event()
 
             def sample():
                 while not sampling.is_set():
-                    peak[0] = max([peak[0]] + [rss_kib(p) for p in stack.worker_pids()])
+                    peak[0] = max([peak[0]] + [rss_kib(p) for stack in running for p in stack.worker_pids()])
                     time.sleep(0.2)
+
+            def load(stack, results):
+                done = subprocess.run([str(loadgen), "--port", str(stack.port), "--key", stack.key,
+                                       "--content-type", "application/x-protobuf" if fmt == "pb" else "application/json",
+                                       "--gzip", str(gzip), "--connections", str(concurrency), "--seconds", str(SECONDS),
+                                       "--template", str(bodies / f"{body}.{fmt}"),
+                                       "--offsets", str(bodies / f"{body}.{fmt}.offsets")],
+                                      capture_output=True, text=True, check=True)
+                results.append(json.loads(done.stdout))
 
             sampler = threading.Thread(target=sample)
             sampler.start()
-            done = subprocess.run([str(loadgen), "--port", str(stack.port), "--key", stack.key,
-                                   "--content-type", "application/x-protobuf" if fmt == "pb" else "application/json",
-                                   "--gzip", str(gzip), "--connections", str(concurrency), "--seconds", str(SECONDS),
-                                   "--template", str(bodies / f"{body}.{fmt}"),
-                                   "--offsets", str(bodies / f"{body}.{fmt}.offsets")],
-                                  capture_output=True, text=True, check=True)
+            each = []
+            loaders = [threading.Thread(target=load, args=(stack, each)) for stack in running]
+            for loader in loaders:
+                loader.start()
+            for loader in loaders:
+                loader.join()
             sampling.set()
             sampler.join()
-            result = json.loads(done.stdout)
         finally:
-            stack.stop()
+            for stack in running:
+                stack.stop()
+        if len(each) != stacks:
+            sys.exit(f"{name}: a load generator failed")
         rows = old_left = 0
-        if not serve_args or old_rows:
-            with sqlite3.connect(stack.db) as db:
-                rows = db.execute("SELECT count(*) FROM llm_logs WHERE start_time_unix_nano > ?", (OLD_START_NS,)).fetchone()[0]
-                old_left = db.execute("SELECT count(*) FROM llm_logs WHERE start_time_unix_nano <= ?", (OLD_START_NS,)).fetchone()[0]
-    acknowledged = result["ok"] * GENAI_PER_REQUEST[body]
+        if not serve_args.startswith("--discard-bodies"):
+            rows, old_left = count_rows(db)
+    ok = sum(r["ok"] for r in each)
+    seconds = max(r["seconds"] for r in each)
+    acknowledged = ok * GENAI_PER_REQUEST[body]
     return {
-        "variant": name, "body_bytes": result["body_bytes"], "concurrency": concurrency,
-        "requests": result["ok"], "non_200": result["failed"], "connection_errors": result["errors"],
-        "requests_per_second": result["ok"] / result["seconds"],
-        "genai_spans_per_second": acknowledged / result["seconds"],
-        "p50_ms": result["p50_ms"], "p99_ms": result["p99_ms"],
+        "variant": name, "body_bytes": each[0]["body_bytes"], "concurrency": concurrency, "stacks": stacks,
+        "backend": "postgresql" if postgres else "sqlite",
+        "requests": ok, "non_200": sum(r["failed"] for r in each), "connection_errors": sum(r["errors"] for r in each),
+        "requests_per_second": ok / seconds,
+        "genai_spans_per_second": acknowledged / seconds,
+        # Over several stacks, the slowest stack's figure.
+        "p50_ms": max(r["p50_ms"] for r in each), "p99_ms": max(r["p99_ms"] for r in each),
         "worker_peak_rss_mib": peak[0] / 1024,
         "genai_spans_acknowledged": acknowledged, "rows_in_database": rows,
-        "rows_match": (serve_args != "" and not old_rows) or rows == acknowledged,
+        "rows_match": serve_args.startswith("--discard-bodies") or rows == acknowledged,
         "old_rows_deleted_while_running": old_rows - old_left if old_rows else None,
     }
+
+
+def run_retention_pair(bodies: Path, loadgen: Path):
+    """RETENTION_PAIRS runs of each, alternating, so that the host's own noise (easily ±10 % in p99
+    here) falls on both alike; each reported with the run of median p99."""
+    plains, retentions = [], []
+    for _ in range(RETENTION_PAIRS):
+        plains.append(run_variant(*OLD_ROWS_VARIANT, bodies, loadgen, old_rows=RETENTION_ROWS))
+        retentions.append(run_variant(*RETENTION_VARIANT, bodies, loadgen, serve_args=RETENTION_ARGS,
+                                      old_rows=RETENTION_ROWS))
+    plain, retention = (sorted(runs, key=lambda r: r["p99_ms"])[len(runs) // 2] for runs in (plains, retentions))
+    retention["p99_vs_without_retention"] = retention["p99_ms"] / plain["p99_ms"]
+    retention["p99_ms_of_each_pair"] = [[p["p99_ms"], r["p99_ms"]] for p, r in zip(plains, retentions)]
+    return retention, plain
+
+
+def store_ceiling(db: str, bodies: Path) -> dict:
+    """The store's own ceiling: the W1 rows inserted straight into `db`, 5 000 per transaction."""
+    return json.loads(subprocess.run([str(BIN), "bench", "store", "--db", db, "--body", str(bodies / "w1.pb"),
+                                      "--rows", "200000", "--batch", "5000"],
+                                     capture_output=True, text=True, check=True).stdout)
 
 
 def main():
@@ -158,10 +233,8 @@ def main():
     for variant in VARIANTS:
         results.append(run_variant(*variant, bodies, loadgen))
         print(f"  {results[-1]['variant']}: {results[-1]['genai_spans_per_second']:.0f} GenAI spans/s", flush=True)
-    results.append(run_variant(*RETENTION_VARIANT, bodies, loadgen, serve_args=RETENTION_ARGS, old_rows=RETENTION_ROWS))
-    retention = results[-1]
-    plain = next(r for r in results if r["variant"] == "W1 protobuf c=16")
-    retention["p99_vs_without_retention"] = retention["p99_ms"] / plain["p99_ms"]
+    retention, plain = run_retention_pair(bodies, loadgen)
+    results += [plain, retention]
     print(f"  {retention['variant']}: {retention['genai_spans_per_second']:.0f} GenAI spans/s, "
           f"{retention['old_rows_deleted_while_running']} old rows deleted meanwhile", flush=True)
     ceilings = []
@@ -170,9 +243,22 @@ def main():
         print(f"  {ceilings[-1]['variant']}: {ceilings[-1]['requests_per_second']:.0f} requests/s", flush=True)
 
     with tempfile.TemporaryDirectory(prefix="ingate-bench-", dir=OUT) as folder:
-        store = json.loads(subprocess.run([str(BIN), "bench", "store", "--db", f"{folder}/ingate.db",
-                                           "--body", str(bodies / "w1.pb"), "--rows", "200000", "--batch", "5000"],
-                                          capture_output=True, text=True, check=True).stdout)
+        store = store_ceiling(f"{folder}/ingate.db", bodies)
+
+    pg_folder = tempfile.mkdtemp(prefix="ingate-bench-pg-")
+    server = subprocess.run([str(ROOT / "scripts" / "postgres-server"), "start", pg_folder], capture_output=True,
+                            text=True, check=True).stdout.strip()
+    try:
+        postgres = [run_variant(*variant[:5], bodies, loadgen, postgres=server, stacks=variant[5])
+                    for variant in POSTGRES_VARIANTS]
+        pg_store = store_ceiling(fresh_database(server), bodies)
+    finally:
+        subprocess.run([str(ROOT / "scripts" / "postgres-server"), "stop", pg_folder], capture_output=True)
+    pg_ceiling = pg_store["rows_per_second"]
+    for row in postgres:
+        row["ratio_to_postgresql_ceiling"] = row["genai_spans_per_second"] / pg_ceiling
+        print(f"  {row['variant']}: {row['genai_spans_per_second']:.0f} GenAI spans/s", flush=True)
+    postgres[1]["ratio_to_one_stack"] = postgres[1]["genai_spans_per_second"] / postgres[0]["genai_spans_per_second"]
     decode = [json.loads(subprocess.run([str(BIN), "bench", "decode", "--body", str(bodies / f"w1.{ext}"),
                                          "--format", fmt, "--seconds", "3"],
                                         capture_output=True, text=True, check=True).stdout)
@@ -191,6 +277,8 @@ def main():
         "seconds_per_run": SECONDS, "responder_threads": int(THREADS),
         "variants": results, "null_responder": ceilings,
         "sqlite_ceiling_rows_per_second_at_5000_per_transaction": sqlite_ceiling,
+        "postgresql": postgres,
+        "postgresql_ceiling_rows_per_second_at_5000_per_transaction": pg_ceiling,
         "decode_and_map_one_core": decode,
     }
     (OUT / "results.json").write_text(json.dumps(report, indent=2))
@@ -208,12 +296,17 @@ def main():
         print(f"{c['variant']}: {c['requests_per_second']:.0f} req/s = {c['genai_spans_per_second']:.0f} GenAI spans/s, "
               f"p99 {c['p99_ms']:.1f} ms")
     print(f"ceiling: SQLite insert of the same rows at 5000 rows/transaction: {sqlite_ceiling:.0f} rows/s")
+    for r in postgres:
+        print(f"{r['variant']}: {r['genai_spans_per_second']:.0f} GenAI spans/s, p50 {r['p50_ms']:.1f} ms, "
+              f"p99 {r['p99_ms']:.1f} ms, rows ok {r['rows_match']}, {r['ratio_to_postgresql_ceiling']:.2f}x PostgreSQL ceiling")
+    print(f"ceiling: PostgreSQL insert of the same rows at 5000 rows/transaction: {pg_ceiling:.0f} rows/s; "
+          f"two stacks on one PostgreSQL = {postgres[1]['ratio_to_one_stack']:.2f}x one stack")
     for d in decode:
         print(f"decode+map W1 {d['format']} on one core: {d['mb_per_second']:.1f} MB/s ({d['spans_per_second']:.0f} GenAI spans/s)")
     print(f"results: {OUT / 'results.json'}")
-    if not all(r["rows_match"] for r in results):
+    if not all(r["rows_match"] for r in results + postgres):
         sys.exit("rows in the database differ from the spans acknowledged")
-    refused = [r["variant"] for r in results + ceilings if r["non_200"] or r["connection_errors"]]
+    refused = [r["variant"] for r in results + ceilings + postgres if r["non_200"] or r["connection_errors"]]
     if refused:
         sys.exit(f"requests were refused or failed in: {', '.join(refused)} (see non_200 in results.json)")
 

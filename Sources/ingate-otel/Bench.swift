@@ -42,7 +42,7 @@ struct Bench: ParsableCommand {
                     }
                     return record
                 }
-                try store.insert(records, apiKeyID: key.id, receivedAt: Int64(Date().timeIntervalSince1970 * 1000))
+                _ = try store.insert(records, apiKeyID: key.id, receivedAt: Int64(Date().timeIntervalSince1970 * 1000))
                 written += count
             }
             let seconds = Date().timeIntervalSince(started)

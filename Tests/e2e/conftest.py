@@ -211,10 +211,9 @@ def backend_stack(request):
             running.stop()
 
 
-@pytest.fixture(scope="session", params=["sqlite"])
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
 def stack(request):
-    """The shared stack. `params=["sqlite", "postgres"]` runs every test that uses it on both backends: 155
-    of 156 pass on PostgreSQL; test_text_with_a_nul_is_stored_whole fails there (NUL becomes U+FFFD)."""
+    """The shared stack, once per backend: every test that uses it runs on SQLite and on PostgreSQL."""
     with tempfile.TemporaryDirectory(prefix="ingate-e2e-") as folder:
         env = {}
         if request.param == "postgres":

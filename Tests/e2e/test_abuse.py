@@ -229,7 +229,8 @@ def test_text_with_a_nul_is_stored_whole(stack):
     trace_id = request.resource_spans[0].scope_spans[0].spans[0].trace_id.hex()
     assert post(stack, request.SerializeToString()).status_code == 200
     [row] = stack.rows("trace_id = ?", (trace_id,))
-    assert row["prompt"] == "visible\x00hidden"
+    # PostgreSQL's text cannot hold NUL: the store there writes U+FFFD in its place (README), not less.
+    assert row["prompt"] == ("visible\ufffdhidden" if stack.is_postgres else "visible\x00hidden")
 
 
 def test_gzip_trailing_bytes_are_400_and_concatenated_members_are_read(stack):

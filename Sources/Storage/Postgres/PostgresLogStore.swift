@@ -130,7 +130,7 @@ public final class PostgresLogStore: LogStore, @unchecked Sendable {
 
     public func checkWrites() throws(StoreError) {
         let now = String(Int64(Date().timeIntervalSince1970 * 1000))
-        try writing { (db) throws(StorageError) in
+        _ = try writing { (db) throws(StorageError) in
             try db.execute("INSERT INTO health (id, checked_at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET checked_at = EXCLUDED.checked_at", [now])
         }
     }
