@@ -65,6 +65,8 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The built-in log viewer under /ui/: sessions of read keys, server-rendered pages, no script
+        .target(name: "Viewer", dependencies: ["LLMLog", "APIKeys", "Ingest"]),
         // libfcgi accept loop: FastCGI requests in HTTP terms to a FastCGIResponder, whatever it serves
         .target(name: "FastCGIServer", dependencies: [
             "CFastCGI",
@@ -75,7 +77,7 @@ let package = Package(
         .target(name: "FastCGIEndpoint", dependencies: ["FastCGIServer", "Ingest"]),
         .executableTarget(name: "ingate-otel", dependencies: [
             "FastCGIServer", "FastCGIEndpoint", "Ingest", "Storage", "GenAIMapping", "LLMLog", "APIKeys", "Pricing", "SafeText",
-            "MetricsExposition",
+            "MetricsExposition", "Viewer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -93,6 +95,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "LLMLog", "APIKeys", "GenAIMapping", "TestSupport"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "LLMLog", "APIKeys", "Storage", "GenAIMapping", "TestSupport"]),
+        .testTarget(name: "ViewerTests", dependencies: ["Viewer", "Ingest", "LLMLog", "APIKeys", "Storage", "GenAIMapping", "TestSupport"]),
         .testTarget(name: "FastCGIServerTests", dependencies: [
             "FastCGIServer", "FastCGIEndpoint", "Ingest", "Storage", "GenAIMapping", "LLMLog", "TestSupport",
             .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"),

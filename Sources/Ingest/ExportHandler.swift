@@ -311,7 +311,11 @@ public struct ExportHandler: Sendable {
                 throw .storage(error)
             }
         }
-        if let found { return found }
+        if let found {
+            // A valid key of another scope is known, not failed: no failure counted against the address.
+            guard found.scope == .ingest else { throw .forbidden("this key may not send telemetry (scope \(found.scope?.rawValue ?? "unknown")); use an ingest key") }
+            return found
+        }
         ReceiverMetrics.authenticationFailed()
         authFailures.recordFailure(address)
         if let seconds = authFailures.retryAfter(address) { throw .tooManyFailedAuthentications(retryAfter: seconds) }

@@ -55,7 +55,9 @@ public struct HTTPEndpoint: Sendable {
             ingateKey: fields[ingateKey],
             authorization: fields[.authorization],
             remoteAddress: remoteAddress,
-            authStep: variables[authStepVariable].flatMap(AuthStep.init(rawValue:))
+            authStep: variables[authStepVariable].flatMap(AuthStep.init(rawValue:)),
+            query: variables["QUERY_STRING"],
+            cookie: fields[.cookie]
         )
     }
 

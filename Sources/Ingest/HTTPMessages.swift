@@ -10,14 +10,20 @@ public struct RequestHead: Sendable {
     public var authorization: String?
     /// The client's address (REMOTE_ADDR), for limiting failed authentications.
     public var remoteAddress: String?
+    /// The query string, without `?` (QUERY_STRING).
+    public var query: String?
+    /// The `Cookie` header (the viewer's session; exports carry none).
+    public var cookie: String?
     /// Set when the web server asks only about the key, before it reads the body (nginx
     /// `auth_request`); nil for an export.
     public var authStep: AuthStep?
 
     public init(method: String, path: String, contentType: String? = nil, contentEncoding: String? = nil,
                 contentLength: Int? = nil, ingateKey: String? = nil, authorization: String? = nil,
-                remoteAddress: String? = nil, authStep: AuthStep? = nil) {
+                remoteAddress: String? = nil, authStep: AuthStep? = nil, query: String? = nil, cookie: String? = nil) {
         self.authStep = authStep
+        self.query = query
+        self.cookie = cookie
         self.method = method
         self.path = path
         self.contentType = contentType
@@ -35,7 +41,7 @@ public struct RequestHead: Sendable {
 public enum AuthStep: String, Sendable {
     /// 204 if the request may go on (or if the export itself will refuse it first, as for a
     /// wrong method); otherwise 401, the only refusal auth_request passes on, with the status
-    /// the export would have had in `X-Ingate-Refusal` (401, 429 or 503) and its `Retry-After`.
+    /// the export would have had in `X-Ingate-Refusal` (401, 403, 429 or 503) and its `Retry-After`.
     case probe
 }
 

@@ -7,6 +7,8 @@ public enum IngestError: Error, Equatable {
     case notFound(path: String)
     case methodNotAllowed(method: String)
     case unauthorized(String)
+    /// A valid key that may not do this (a read key sending telemetry).
+    case forbidden(String)
     case tooManyFailedAuthentications(retryAfter: Int)
     case unsupportedMediaType(String)
     case payloadTooLarge(String)
@@ -27,6 +29,7 @@ enum ErrorResponse {
         case .notFound(let path): (404, 5, "no OTLP endpoint at \(path); traces are accepted at /v1/traces, logs at /v1/logs")
         case .methodNotAllowed(let method): (405, 12, "method \(method) is not allowed; use POST")
         case .unauthorized(let why): (401, 16, why)
+        case .forbidden(let why): (403, 7, why)
         case .tooManyFailedAuthentications(let seconds): (429, 8, "too many failed authentications from this address; retry in \(seconds) s")
         case .unsupportedMediaType(let why): (415, 3, why)
         case .payloadTooLarge(let why): (413, 8, why)

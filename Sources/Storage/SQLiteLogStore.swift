@@ -166,17 +166,25 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
     /// The store's own columns, the resource (shared since migration 4, inline before), then the record's.
     private static let selectSQL: String = {
         let columns = LLMLogColumn.all.map { "l.\($0.name)" }.joined(separator: ", ")
-        return """
-            SELECT l.id, l.api_key_id, l.received_at, COALESCE(r.json, l.resource), \(columns)
-            FROM llm_logs l LEFT JOIN resources r ON r.id = l.resource_id ORDER BY l.id DESC LIMIT ?
-            """
+        return "SELECT l.id, l.api_key_id, l.received_at, COALESCE(r.json, l.resource), \(columns) "
+            + "FROM llm_logs l LEFT JOIN resources r ON r.id = l.resource_id"
     }()
 
     /// The newest stored logs, newest first.
     public func recentLogs(limit: Int) throws(StoreError) -> [StoredLog] {
+        try selectLogs(LogFilter(placeholder: { _ in "?" }), then: "ORDER BY l.id DESC LIMIT \(limit)")
+    }
+
+    /// The rows `filter` matches, with `suffix` (order and limit) after its WHERE clause.
+    func selectLogs(_ filter: LogFilter, then suffix: String) throws(StoreError) -> [StoredLog] {
         try withConnection { (connection) throws(StorageError) -> [StoredLog] in
-            let query = try connection.prepare(Self.selectSQL)
-            query.bind(1, Int64(limit))
+            let query = try connection.prepare("\(Self.selectSQL) WHERE \(filter.whereSQL) \(suffix)")
+            for (offset, parameter) in filter.parameters.enumerated() {
+                switch parameter {
+                case .integer(let value): query.bind(Int32(offset + 1), value)
+                case .text(let value): query.bind(Int32(offset + 1), value)
+                }
+            }
             var logs: [StoredLog] = []
             while try query.step() {
                 var record = LLMLogRecord(traceID: "", spanID: "", spanName: "", latencyMs: 0, startTimeUnixNano: 0, endTimeUnixNano: 0,

@@ -106,5 +106,16 @@ enum Schema {
         """
         ALTER TABLE api_keys ADD COLUMN content_policy TEXT NOT NULL DEFAULT 'full';
         """,
+        // 11: the viewer: what a key may do (every earlier key ingests), whose rows a read key sees
+        // (ids as `1,5`, NULL for all), and its sessions, kept as the SHA-256 of their tokens.
+        """
+        ALTER TABLE api_keys ADD COLUMN scope TEXT NOT NULL DEFAULT 'ingest';
+        ALTER TABLE api_keys ADD COLUMN readable_keys TEXT;
+        CREATE TABLE viewer_sessions (
+            token_hash TEXT PRIMARY KEY,
+            api_key_id INTEGER NOT NULL REFERENCES api_keys(id),
+            expires_at INTEGER NOT NULL
+        );
+        """,
     ]
 }

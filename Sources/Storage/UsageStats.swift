@@ -5,8 +5,11 @@ extension SQLiteLogStore {
     /// children's usage) started at or after `sinceUnixNano`, summed per group (provider and model unless `grouping` says otherwise). A
     /// call whose own child is such a call with usage (two instrumentations stacked, or a span
     /// that sums its calls) is left out, whichever of the two was stored first.
-    public func usageStats(sinceUnixNano: UInt64, operations: Set<String>,
-                           by grouping: UsageGrouping = .providerModel) throws(StoreError) -> [UsageStat] {
+    public func usageStats(sinceUnixNano: UInt64, untilUnixNano: UInt64?, readable: ReadableKeys, operations: Set<String>,
+                           by grouping: UsageGrouping) throws(StoreError) -> [UsageStat] {
+        var window = LogFilter(placeholder: { _ in "?" })
+        window.restrict(to: readable)
+        if let untilUnixNano { window.add("l.start_time_unix_nano < \(Int64(clamping: untilUnixNano))") }
         let placeholders = Array(repeating: "?", count: operations.count).joined(separator: ", ")
         // provider, model, group: the columns each grouping keeps.
         let (provider, model, group) = switch grouping {
@@ -22,7 +25,7 @@ extension SQLiteLogStore {
                 SELECT \(provider), \(model), count(*), total(input_tokens), total(output_tokens),
                        total(cache_read_tokens), total(reasoning_tokens), total(cache_write_tokens), \(group) AS grp, sum(cost_usd)
                 FROM llm_logs l
-                WHERE start_time_unix_nano >= ? AND operation IN (\(placeholders))
+                WHERE start_time_unix_nano >= ? AND operation IN (\(placeholders)) AND \(window.whereSQL)
                   AND NOT EXISTS (
                       SELECT 1 FROM llm_logs c
                       WHERE c.api_key_id = l.api_key_id AND c.trace_id = l.trace_id AND c.parent_span_id = l.span_id

@@ -19,13 +19,26 @@ struct Keys: ParsableCommand {
         var keyStdin = false
         @Option(help: "What its requests store of prompts and completions: full, redact (personal data and secrets replaced) or none.")
         var content: ContentPolicy = .full
+        @Option(help: "What it may do: ingest (send telemetry) or read (sign in to the viewer at /ui/).")
+        var scope: KeyScope = .ingest
+        @Option(name: .customLong("for"), parsing: .upToNextOption,
+                help: "With --scope read: the ids of the keys whose rows it sees (default: every key's).")
+        var readableKeys: [Int64] = []
+
+        func validate() throws {
+            if !readableKeys.isEmpty && scope != .read { throw ValidationError("--for is for read keys (--scope read)") }
+        }
 
         func run() throws {
             let store = openStore(database)
+            let readable: ReadableKeys = readableKeys.isEmpty ? .all : .only(readableKeys)
             do {
+                for id in readableKeys where try !store.listKeys().contains(where: { $0.id == id }) {
+                    fail("no key with id \(id)")
+                }
                 guard keyStdin else {
-                    let created = try store.createKey(name: name, contentPolicy: content)
-                    print("created key \(created.id) (\(name), content \(content.rawValue)); it is shown once, keep it:")
+                    let created = try store.createKey(name: name, contentPolicy: content, scope: scope, readable: readable)
+                    print("created key \(created.id) (\(name), scope \(scope.rawValue), content \(content.rawValue)); it is shown once, keep it:")
                     print(created.key)
                     return
                 }
@@ -36,8 +49,8 @@ struct Keys: ParsableCommand {
                 if let id = try store.keyID(forKey: key) {
                     print("key \(id) exists already")
                 } else {
-                    let created = try store.createKey(name: name, key: key, contentPolicy: content)
-                    print("created key \(created.id) (\(name), content \(content.rawValue))")
+                    let created = try store.createKey(name: name, key: key, contentPolicy: content, scope: scope, readable: readable)
+                    print("created key \(created.id) (\(name), scope \(scope.rawValue), content \(content.rawValue))")
                 }
                 print(key)
             } catch {
@@ -47,19 +60,27 @@ struct Keys: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List keys: id, name, content policy, created, revoked.")
+        static let configuration = CommandConfiguration(abstract: "List keys: id, name, content policy, created, revoked, scope.")
         @OptionGroup var database: DatabaseOption
 
         func run() throws {
             let store = openStore(database)
             do {
                 let rows = try store.listKeys().map { key in
-                    [String(key.id), key.name, key.contentPolicy.rawValue, formatTime(key.createdAt), key.revokedAt.map(formatTime) ?? "-"]
+                    [String(key.id), key.name, key.contentPolicy.rawValue, formatTime(key.createdAt), key.revokedAt.map(formatTime) ?? "-",
+                     Self.scope(of: key)]
                 }
-                print(Table(header: ["ID", "NAME", "CONTENT", "CREATED", "REVOKED"], rows: rows).render())
+                print(Table(header: ["ID", "NAME", "CONTENT", "CREATED", "REVOKED", "SCOPE"], rows: rows).render())
             } catch {
                 fail(error.description)
             }
+        }
+
+        /// `read`, with the keys it sees when not every key's: `read (1,4)`.
+        static func scope(of key: APIKeyInfo) -> String {
+            guard let scope = key.scope else { return "unknown" }
+            guard scope == .read, let ids = key.readable.ids else { return scope.rawValue }
+            return "read (\(ids.map(String.init).joined(separator: ",")))"
         }
     }
 
@@ -100,6 +121,7 @@ struct Keys: ParsableCommand {
 }
 
 extension ContentPolicy: ExpressibleByArgument {}
+extension KeyScope: ExpressibleByArgument {}
 
 /// The store of `--db` (a SQLite path or a PostgreSQL URL), with the mapping's rule for joining
 /// content events; exits on failure.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FastCGIEndpoint
 import FastCGIServer
+import GenAIMapping
 import Foundation
 import Ingest
 import LLMLog
@@ -8,6 +9,7 @@ import Logging
 import MetricsExposition
 import Pricing
 import Storage
+import Viewer
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -103,7 +105,8 @@ struct Serve: ParsableCommand {
         configuration.metricsText = { metrics.render() }
         let handler: any RequestHandler = discardBodies
             ? DiscardHandler()   // benchmark ceiling: answers 200 without decoding or storing
-            : ExportHandler(configuration: configuration, keys: KeyRing(source: store), sink: store)
+            : ReceiverSite(export: ExportHandler(configuration: configuration, keys: KeyRing(source: store), sink: store),
+                           viewer: ViewerHandler(store: store, countedOperations: UsageRule.countedOperations))
         let shutdown = ShutdownSignal()
         shutdown.installHandlers()
         var retentionSeconds: Double?

@@ -19,9 +19,11 @@ public protocol LogSink: Sendable {
 
 /// The LLM log and its API keys, whatever engine holds them: what ingestion and every command
 /// need, and all a backend implements. SQLite (`SQLiteLogStore`) is the embedded one.
-public protocol LogStore: KeySource, LogSink, AnyObject {
-    /// Adds a key given in clear (stored as its SHA-256 only); returns its id.
-    func addKey(name: String, key: String, contentPolicy: ContentPolicy) throws(StoreError) -> Int64
+public protocol LogStore: KeySource, LogSink, ViewerStore, AnyObject {
+    /// Adds a key given in clear (stored as its SHA-256 only); returns its id. A read key sees the
+    /// rows of `readable`.
+    func addKey(name: String, key: String, contentPolicy: ContentPolicy, scope: KeyScope,
+                readable: ReadableKeys) throws(StoreError) -> Int64
     /// Changes what the key's future requests may store of prompts and completions.
     func setContentPolicy(id: Int64, _ policy: ContentPolicy) throws(StoreError)
     /// The id of the key with this value, revoked or not.
@@ -31,8 +33,6 @@ public protocol LogStore: KeySource, LogSink, AnyObject {
     func revokeKey(id: Int64) throws(StoreError)
     /// The newest rows, newest first.
     func recentLogs(limit: Int) throws(StoreError) -> [StoredLog]
-    /// Rows of `operations` started at or after `sinceUnixNano`, summed per group of `grouping`.
-    func usageStats(sinceUnixNano: UInt64, operations: Set<String>, by grouping: UsageGrouping) throws(StoreError) -> [UsageStat]
     /// GenAI spans started at or after `sinceUnixNano` that were kept without a model, tokens or
     /// content, per scope and span name, with the attribute keys they carried.
     func unmappedSpans(sinceUnixNano: UInt64) throws(StoreError) -> [UnmappedSpans]
@@ -97,13 +97,20 @@ public struct APIKeyInfo: Equatable, Sendable {
     public var createdAt: Int64
     public var revokedAt: Int64?
     public var contentPolicy: ContentPolicy
+    /// Nil for a scope this version does not know.
+    public var scope: KeyScope?
+    /// For a read key: whose rows it sees.
+    public var readable: ReadableKeys
 
-    public init(id: Int64, name: String, createdAt: Int64, revokedAt: Int64?, contentPolicy: ContentPolicy = .full) {
+    public init(id: Int64, name: String, createdAt: Int64, revokedAt: Int64?, contentPolicy: ContentPolicy = .full,
+                scope: KeyScope? = .ingest, readable: ReadableKeys = .all) {
         self.id = id
         self.name = name
         self.createdAt = createdAt
         self.revokedAt = revokedAt
         self.contentPolicy = contentPolicy
+        self.scope = scope
+        self.readable = readable
     }
 }
 
@@ -123,11 +130,14 @@ public struct ActiveKey: Sendable {
     public var id: Int64
     public var hash: [UInt8]
     public var contentPolicy: ContentPolicy
+    /// Nil for a scope this version does not know: such a key may do nothing.
+    public var scope: KeyScope?
 
-    public init(id: Int64, hash: [UInt8], contentPolicy: ContentPolicy = .full) {
+    public init(id: Int64, hash: [UInt8], contentPolicy: ContentPolicy = .full, scope: KeyScope? = .ingest) {
         self.id = id
         self.hash = hash
         self.contentPolicy = contentPolicy
+        self.scope = scope
     }
 }
 
@@ -204,8 +214,14 @@ public struct UsageStat: Equatable, Sendable {
 }
 
 extension LogStore {
-    /// Per provider and model.
-    public func usageStats(sinceUnixNano: UInt64, operations: Set<String>) throws(StoreError) -> [UsageStat] {
-        try usageStats(sinceUnixNano: sinceUnixNano, operations: operations, by: .providerModel)
+    /// Rows of `operations` of every key started at or after `sinceUnixNano`, summed per group of `grouping`.
+    public func usageStats(sinceUnixNano: UInt64, operations: Set<String>,
+                           by grouping: UsageGrouping = .providerModel) throws(StoreError) -> [UsageStat] {
+        try usageStats(sinceUnixNano: sinceUnixNano, untilUnixNano: nil, readable: .all, operations: operations, by: grouping)
+    }
+
+    /// An ingest key that sees no rows of its own (the scope of every key before the viewer).
+    public func addKey(name: String, key: String, contentPolicy: ContentPolicy = .full) throws(StoreError) -> Int64 {
+        try addKey(name: name, key: key, contentPolicy: contentPolicy, scope: .ingest, readable: .all)
     }
 }

@@ -138,12 +138,23 @@ public final class PostgresLogStore: LogStore, @unchecked Sendable {
     // MARK: Reads
 
     public func recentLogs(limit: Int) throws(StoreError) -> [StoredLog] {
+        try selectLogs(LogFilter(placeholder: { "$\($0)" }), then: "ORDER BY l.id DESC LIMIT \(limit)")
+    }
+
+    /// The rows `filter` matches, with `suffix` (order and limit) after its WHERE clause.
+    func selectLogs(_ filter: LogFilter, then suffix: String) throws(StoreError) -> [StoredLog] {
         let columns = LLMLogColumn.all.map { $0.kind == .json ? "l.\($0.name)::text" : "l.\($0.name)" }.joined(separator: ", ")
+        let parameters: [String?] = filter.parameters.map { parameter in
+            switch parameter {
+            case .integer(let value): String(value)
+            case .text(let value): PostgresValues.text(value)
+            }
+        }
         return try reading { (db) throws(StorageError) -> [StoredLog] in
             let result = try db.execute("""
                 SELECT l.id, l.api_key_id, l.received_at, COALESCE(r.json, l.resource)::text, \(columns)
-                FROM llm_logs l LEFT JOIN resources r ON r.id = l.resource_id ORDER BY l.id DESC LIMIT $1
-                """, [String(limit)])
+                FROM llm_logs l LEFT JOIN resources r ON r.id = l.resource_id WHERE \(filter.whereSQL) \(suffix)
+                """, parameters)
             // The rows of one resource share it: written out once, not once per row.
             var resources: [String: String] = [:]
             return result.rows.map { row in

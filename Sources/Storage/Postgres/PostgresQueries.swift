@@ -3,8 +3,11 @@ import LLMLog
 /// Usage, unmapped spans and retention in PostgreSQL: the queries of SQLite's (`UsageStats`,
 /// `UnmappedSpans`, `Retention`) in its dialect.
 extension PostgresLogStore {
-    public func usageStats(sinceUnixNano: UInt64, operations: Set<String>,
-                           by grouping: UsageGrouping = .providerModel) throws(StoreError) -> [UsageStat] {
+    public func usageStats(sinceUnixNano: UInt64, untilUnixNano: UInt64?, readable: ReadableKeys, operations: Set<String>,
+                           by grouping: UsageGrouping) throws(StoreError) -> [UsageStat] {
+        var window = LogFilter(placeholder: { "$\($0)" })
+        window.restrict(to: readable)
+        if let untilUnixNano { window.add("l.start_time_unix_nano < \(Int64(clamping: untilUnixNano))") }
         let (provider, model, group) = switch grouping {
         case .providerModel: ("provider", "model", "NULL::text")
         case .provider: ("provider", "NULL::text", "NULL::text")
@@ -19,7 +22,7 @@ extension PostgresLogStore {
                        coalesce(sum(cache_read_tokens), 0), coalesce(sum(reasoning_tokens), 0), coalesce(sum(cache_write_tokens), 0),
                        \(group) AS grp, sum(cost_usd)
                 FROM llm_logs l
-                WHERE start_time_unix_nano >= $1 AND operation = ANY($2::text[])
+                WHERE start_time_unix_nano >= $1 AND operation = ANY($2::text[]) AND \(window.whereSQL)
                   AND NOT EXISTS (
                       SELECT 1 FROM llm_logs c
                       WHERE c.api_key_id = l.api_key_id AND c.trace_id = l.trace_id AND c.parent_span_id = l.span_id

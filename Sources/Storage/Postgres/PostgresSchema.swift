@@ -80,6 +80,17 @@ enum PostgresSchema {
         EXCEPTION WHEN feature_not_supported THEN NULL;
         END $$;
         """,
+        // 3: the viewer, as SQLite's migration 11, and the index its newest-first pages walk.
+        """
+        ALTER TABLE api_keys ADD COLUMN scope TEXT NOT NULL DEFAULT 'ingest';
+        ALTER TABLE api_keys ADD COLUMN readable_keys TEXT;
+        CREATE TABLE viewer_sessions (
+            token_hash TEXT PRIMARY KEY,
+            api_key_id BIGINT NOT NULL REFERENCES api_keys(id),
+            expires_at BIGINT NOT NULL
+        );
+        CREATE INDEX llm_logs_start_time_id ON llm_logs (start_time_unix_nano, id);
+        """,
     ]
 
     /// Runs the migrations not yet run, one transaction each, under an advisory lock so that
