@@ -131,6 +131,7 @@ public struct ViewerHandler: RequestHandler {
         }
         guard let found else {
             signInFailures.recordFailure(address)
+            if let seconds = signInFailures.retryAfter(address) { throw .tooManyFailedSignIns(retryAfter: seconds) }
             return signInPage(message: "Unknown or revoked key.", status: 401)
         }
         guard found.scope == .read else {

@@ -115,6 +115,21 @@ let export = OTLP.export(spans: [OTLP.chatSpan(number: 1), OTLP.httpSpan(number:
         #expect(fixture.send(body: export.protobufBytes()).status == 401)
     }
 
+    /// A read key is valid but may not send: 403, in the probe step too, and no failure counted.
+    @Test func aReadKeyIsForbiddenToIngest() throws {
+        let fixture = try HandlerFixture()
+        let reader = try fixture.store.createKey(name: "viewer", scope: .read).key
+        for _ in 0..<25 {
+            let refused = fixture.send(key: reader, body: export.protobufBytes())
+            #expect(refused.status == 403)
+        }
+        #expect(fixture.storedCount == 0)
+        let probe = fixture.handler.respond(to: RequestHead(method: "POST", path: "/v1/traces", contentType: "application/x-protobuf",
+                                                            ingateKey: reader, authStep: .probe)) { _ in [] }
+        #expect(probe.status == 401 && probe.header("X-Ingate-Refusal") == "403")
+        #expect(fixture.send(body: export.protobufBytes()).status == 200)
+    }
+
     @Test func busyStorageAnswers503WithRetryAfterAndStoresNothing() throws {
         let fixture = try HandlerFixture(busyTimeoutMilliseconds: 100)
         _ = fixture.send(body: OTLP.export(spans: []).protobufBytes())   // loads the keys
