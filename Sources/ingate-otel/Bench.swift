@@ -22,6 +22,10 @@ struct Bench: ParsableCommand {
         @Option var batch: Int = 5_000
         @Option(help: "Start every row at this time instead of the body's (old rows for the retention run).")
         var startUnixNano: UInt64?
+        @Option(help: "Spread the rows' starts evenly over this many days up to now (the viewer's benchmark database).")
+        var spreadDays: Double?
+        @Flag(help: "Vary model (8, and one row in 10 000 `rare-model`), service (5), status (1 in 100 an error) and conversation.")
+        var vary = false
 
         func run() throws {
             let export = try TraceExportRequest(serializedBytes: Array(try Data(contentsOf: URL(fileURLWithPath: body))))
@@ -36,9 +40,20 @@ struct Bench: ParsableCommand {
                 let records = (0..<count).map { offset -> LLMLogRecord in
                     var record = template[(written + offset) % template.count]
                     record.traceID = String(format: "%032x", written + offset + 1)
-                    if let startUnixNano {
-                        record.endTimeUnixNano = startUnixNano + (record.endTimeUnixNano - record.startTimeUnixNano)
-                        record.startTimeUnixNano = startUnixNano
+                    let index = written + offset
+                    let start = spreadDays.map { days in
+                        let span = days * 86_400e9
+                        return UInt64(Date().timeIntervalSince1970 * 1e9 - span + span * Double(index) / Double(rows))
+                    } ?? startUnixNano
+                    if vary {
+                        record.model = index % 10_000 == 7 ? "rare-model" : "model-\(index % 8)"
+                        record.serviceName = "service-\(index % 5)"
+                        record.statusCode = index % 100 == 3 ? 2 : 0
+                        record.conversationID = "conversation-\(index / 20)"
+                    }
+                    if let start {
+                        record.endTimeUnixNano = start + (record.endTimeUnixNano - record.startTimeUnixNano)
+                        record.startTimeUnixNano = start
                     }
                     return record
                 }

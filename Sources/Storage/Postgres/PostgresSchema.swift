@@ -91,6 +91,13 @@ enum PostgresSchema {
         );
         CREATE INDEX llm_logs_start_time_id ON llm_logs (start_time_unix_nano, id);
         """,
+        // 4: the viewer's filters, as SQLite's migration 12.
+        """
+        CREATE INDEX llm_logs_model_time ON llm_logs (model, start_time_unix_nano);
+        CREATE INDEX llm_logs_service_time ON llm_logs (service_name, start_time_unix_nano);
+        CREATE INDEX llm_logs_key_time ON llm_logs (api_key_id, start_time_unix_nano);
+        CREATE INDEX llm_logs_conversation_time ON llm_logs (conversation_id, start_time_unix_nano) WHERE conversation_id IS NOT NULL;
+        """,
     ]
 
     /// Runs the migrations not yet run, one transaction each, under an advisory lock so that

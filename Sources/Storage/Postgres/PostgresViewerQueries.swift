@@ -43,6 +43,10 @@ extension PostgresLogStore {
         var filter = LogFilter(placeholder: { "$\($0)" })
         filter.add("l.api_key_id = §", .integer(apiKeyID))
         filter.add("l.trace_id = §", .text(traceID))
-        return try selectLogs(filter, then: "ORDER BY l.start_time_unix_nano, l.id LIMIT 1000")
+        // Ordered here, not in SQL: an ORDER BY would lead the planner to the key's time index
+        // instead of the (key, trace) one, walking every row of the key.
+        return try selectLogs(filter, then: "LIMIT 1000").sorted {
+            ($0.record.startTimeUnixNano, $0.id) < ($1.record.startTimeUnixNano, $1.id)
+        }
     }
 }
