@@ -168,9 +168,15 @@ public struct ViewerHandler: RequestHandler {
         try checkCSRF(form, token: token)
         let zone = (form["tz"] ?? "UTC").trimmingCharacters(in: .whitespaces)
         guard TimeZone(identifier: zone) != nil else { throw .badRequest("Unknown time zone \(zone); use a name such as Europe/Berlin or UTC.") }
-        // Only our own pages to go back to: a path under /ui/, never another site.
-        let back = form["back"].flatMap { $0.hasPrefix("/ui/") && !$0.contains("//") && !$0.contains("\\") ? $0 : nil } ?? "/ui/"
+        // Only our own pages to go back to: a path under /ui/, never another site, nothing that
+        // could end the Location header (control characters).
+        let back = form["back"].flatMap { Self.isOwnPage($0) ? $0 : nil } ?? "/ui/"
         return Self.redirect(to: back, cookies: [Self.cookie(Self.zoneCookie, HTML.queryValue(zone), maxAge: 365 * 86400)])
+    }
+
+    static func isOwnPage(_ path: String) -> Bool {
+        path.hasPrefix("/ui/") && !path.contains("//") && !path.contains("\\")
+            && path.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F }
     }
 
     private func checkCSRF(_ form: [String: String], token: String) throws(ViewerError) {
