@@ -22,4 +22,13 @@ public enum APIKeyFormat {
     public static func sha256Hex(_ key: String) -> String {
         Hex.encode(sha256(key))
     }
+
+    /// Equal bytes, in a time that depends on the length only: a comparison of secrets (key
+    /// digests, session and CSRF tokens) says nothing of how much of one was right.
+    public static func constantTimeEqual(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for (x, y) in zip(a, b) { difference |= x ^ y }
+        return difference == 0
+    }
 }

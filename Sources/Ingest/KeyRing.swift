@@ -35,7 +35,7 @@ public final class KeyRing: @unchecked Sendable {
 
     private static func match(_ digest: [UInt8], in keys: [ActiveKey]) -> ActiveKey? {
         var match: ActiveKey?
-        for candidate in keys where constantTimeEqual(candidate.hash, digest) {
+        for candidate in keys where APIKeyFormat.constantTimeEqual(candidate.hash, digest) {
             match = candidate
         }
         return match
@@ -55,11 +55,4 @@ public final class KeyRing: @unchecked Sendable {
         }
         return keys
     }
-}
-
-func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-    guard a.count == b.count else { return false }
-    var difference: UInt8 = 0
-    for index in a.indices { difference |= a[index] ^ b[index] }
-    return difference == 0
 }

@@ -1,7 +1,18 @@
 import LLMLog
 
-/// A viewer query as SQL both backends run: a WHERE clause with numbered parameters, written with
-/// the backend's placeholder (`?` or `$n`) and its case-insensitive LIKE.
+/// What differs between the backends' SQL where both run the same query.
+struct SQLDialect: Sendable {
+    /// The n-th parameter (from 1).
+    let placeholder: @Sendable (Int) -> String
+    /// LIKE that ignores ASCII case.
+    let caseInsensitiveLike: String
+
+    static let sqlite = SQLDialect(placeholder: { _ in "?" }, caseInsensitiveLike: "LIKE")
+    static let postgres = SQLDialect(placeholder: { "$\($0)" }, caseInsensitiveLike: "ILIKE")
+}
+
+/// A query over `llm_logs l` as SQL both backends run: a WHERE clause with numbered parameters,
+/// written in the backend's dialect. The viewer's filters are built here once.
 struct LogFilter {
     enum Parameter: Equatable {
         case integer(Int64)
@@ -10,10 +21,10 @@ struct LogFilter {
 
     var conditions: [String] = []
     var parameters: [Parameter] = []
-    private let placeholder: (Int) -> String
+    private let dialect: SQLDialect
 
-    init(placeholder: @escaping (Int) -> String) {
-        self.placeholder = placeholder
+    init(_ dialect: SQLDialect) {
+        self.dialect = dialect
     }
 
     var whereSQL: String { conditions.isEmpty ? "1=1" : conditions.joined(separator: " AND ") }
@@ -25,7 +36,7 @@ struct LogFilter {
         for character in condition {
             if character == "§", let value = remaining.popFirst() {
                 parameters.append(value)
-                sql += placeholder(parameters.count)
+                sql += dialect.placeholder(parameters.count)
             } else {
                 sql.append(character)
             }
@@ -39,9 +50,9 @@ struct LogFilter {
         conditions.append(ids.isEmpty ? "0=1" : "\(column) IN (\(ids.map(String.init).joined(separator: ",")))")
     }
 
-    /// Every filter of `query` but its cursor and limit; `like` is the backend's case-insensitive LIKE.
-    static func matching(_ query: LogQuery, like: String, placeholder: @escaping (Int) -> String) -> LogFilter {
-        var filter = LogFilter(placeholder: placeholder)
+    /// Every filter of `query`, its cursor included; `newestFirst` gives the order and limit.
+    static func matching(_ query: LogQuery, in dialect: SQLDialect) -> LogFilter {
+        var filter = LogFilter(dialect)
         filter.restrict(to: query.readable)
         if let since = query.sinceUnixNano { filter.add("l.start_time_unix_nano >= §", .integer(Int64(clamping: since))) }
         if let until = query.untilUnixNano { filter.add("l.start_time_unix_nano < §", .integer(Int64(clamping: until))) }
@@ -53,6 +64,7 @@ struct LogFilter {
         if query.errorsOnly { filter.conditions.append("l.status_code = 2") }
         if let text = query.text, !text.isEmpty {
             let pattern = "%" + escapedForLike(text) + "%"
+            let like = dialect.caseInsensitiveLike
             filter.add("(l.prompt \(like) § ESCAPE '\\' OR l.completion \(like) § ESCAPE '\\')", .text(pattern), .text(pattern))
         }
         if let after = query.after {
@@ -62,6 +74,35 @@ struct LogFilter {
             filter.add("(l.start_time_unix_nano, l.id) < (§, §)", .integer(start), .integer(after.id))
         }
         return filter
+    }
+
+    /// The order and limit of a page of `searchLogs`.
+    static func newestFirst(limit: Int) -> String {
+        "ORDER BY l.start_time_unix_nano DESC, l.id DESC LIMIT \(max(1, limit))"
+    }
+
+    /// One row, if `readable` covers its key.
+    static func row(_ id: Int64, readable: ReadableKeys, in dialect: SQLDialect) -> LogFilter {
+        var filter = LogFilter(dialect)
+        filter.restrict(to: readable)
+        filter.add("l.id = §", .integer(id))
+        return filter
+    }
+
+    /// The rows of one trace sent with one key. Callers order them with `inTraceOrder`, not in SQL:
+    /// an ORDER BY would lead the planner to the key's time index instead of the (key, trace)
+    /// one, walking every row of the key.
+    static func trace(_ traceID: String, apiKeyID: Int64, in dialect: SQLDialect) -> LogFilter {
+        var filter = LogFilter(dialect)
+        filter.add("l.api_key_id = §", .integer(apiKeyID))
+        filter.add("l.trace_id = §", .text(traceID))
+        return filter
+    }
+
+    static let traceLimit = "LIMIT 1000"
+
+    static func inTraceOrder(_ logs: [StoredLog]) -> [StoredLog] {
+        logs.sorted { ($0.record.startTimeUnixNano, $0.id) < ($1.record.startTimeUnixNano, $1.id) }
     }
 
     static func escapedForLike(_ text: String) -> String {

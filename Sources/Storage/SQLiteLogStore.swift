@@ -172,7 +172,7 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
 
     /// The newest stored logs, newest first.
     public func recentLogs(limit: Int) throws(StoreError) -> [StoredLog] {
-        try selectLogs(LogFilter(placeholder: { _ in "?" }), then: "ORDER BY l.id DESC LIMIT \(limit)")
+        try selectLogs(LogFilter(.sqlite), then: "ORDER BY l.id DESC LIMIT \(limit)")
     }
 
     /// The rows `filter` matches, with `suffix` (order and limit) after its WHERE clause.

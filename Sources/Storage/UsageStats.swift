@@ -7,7 +7,7 @@ extension SQLiteLogStore {
     /// that sums its calls) is left out, whichever of the two was stored first.
     public func usageStats(sinceUnixNano: UInt64, untilUnixNano: UInt64?, readable: ReadableKeys, operations: Set<String>,
                            by grouping: UsageGrouping) throws(StoreError) -> [UsageStat] {
-        var window = LogFilter(placeholder: { _ in "?" })
+        var window = LogFilter(.sqlite)
         window.restrict(to: readable)
         if let untilUnixNano { window.add("l.start_time_unix_nano < \(Int64(clamping: untilUnixNano))") }
         let placeholders = Array(repeating: "?", count: operations.count).joined(separator: ", ")
@@ -19,6 +19,7 @@ extension SQLiteLogStore {
         case .service: ("NULL", "NULL", "service_name")
         case .key: ("NULL", "NULL", "CAST(api_key_id AS TEXT)")
         case .day: ("NULL", "NULL", "date(start_time_unix_nano / 1000000000, 'unixepoch')")
+        case .dayModel: ("provider", "model", "date(start_time_unix_nano / 1000000000, 'unixepoch')")
         }
         return try withConnection { (db) throws(StorageError) -> [UsageStat] in
             let query = try db.prepare("""
@@ -31,7 +32,7 @@ extension SQLiteLogStore {
                       WHERE c.api_key_id = l.api_key_id AND c.trace_id = l.trace_id AND c.parent_span_id = l.span_id
                         AND c.operation IN (\(placeholders))
                         AND (c.input_tokens IS NOT NULL OR c.output_tokens IS NOT NULL))
-                GROUP BY 1, 2, grp ORDER BY \(grouping == .day ? "grp" : "count(*) DESC, 1, 2, grp")
+                GROUP BY 1, 2, grp ORDER BY \(grouping.isByDay ? "grp, count(*) DESC, 1, 2" : "count(*) DESC, 1, 2, grp")
                 """)
             query.bind(1, Int64(clamping: sinceUnixNano))
             let sorted = operations.sorted()

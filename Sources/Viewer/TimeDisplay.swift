@@ -1,15 +1,21 @@
 import Foundation
 
 /// Times as the viewer shows them: in the zone the user picked (UTC unless a cookie says
-/// otherwise), the other one in the element's title, shown on hover.
-struct TimeDisplay: Sendable {
+/// otherwise), the other one in the element's title, shown on hover. Made once per request: its
+/// formatters serve every time of the page.
+struct TimeDisplay {
     let zone: TimeZone
     let isUTC: Bool
+    private let utcFormatter: DateFormatter
+    private let zoneFormatter: DateFormatter
+    private let isoFormatter = ISO8601DateFormatter()
 
     init(zoneIdentifier: String?) {
         let picked = zoneIdentifier.flatMap(TimeZone.init(identifier:))
         zone = picked ?? TimeZone(identifier: "UTC")!
         isUTC = picked == nil || ["UTC", "GMT", "Etc/UTC", "Etc/GMT", "Zulu"].contains(zoneIdentifier ?? "")
+        utcFormatter = Self.formatter("yyyy-MM-dd HH:mm:ss.SSS", in: TimeZone(identifier: "UTC")!)
+        zoneFormatter = Self.formatter("yyyy-MM-dd HH:mm:ss.SSS", in: zone)
     }
 
     /// The zone's name as the user picked it.
@@ -17,19 +23,23 @@ struct TimeDisplay: Sendable {
 
     func html(unixNano: UInt64) -> String {
         let date = Date(timeIntervalSince1970: Double(unixNano / 1_000) / 1e6)
-        let utc = Self.format(date, in: TimeZone(identifier: "UTC")!) + " UTC"
-        let local = Self.format(date, in: zone) + " " + zone.identifier
-        let shown = isUTC ? utc : local
-        let other = isUTC ? "" : utc
-        let iso = ISO8601DateFormatter().string(from: date)
-        return "<time datetime=\"\(iso)\"\(other.isEmpty ? "" : " title=\"\(HTML.text(other))\"")>\(HTML.text(shown))</time>"
+        let utc = utcFormatter.string(from: date) + " UTC"
+        let shown = isUTC ? utc : zoneFormatter.string(from: date) + " " + zone.identifier
+        let title = isUTC ? "" : " title=\"\(HTML.text(utc))\""
+        return "<time datetime=\"\(isoFormatter.string(from: date))\"\(title)>\(HTML.text(shown))</time>"
     }
 
-    static func format(_ date: Date, in zone: TimeZone) -> String {
+    /// `yyyy-MM-dd` of each of `count` UTC days, the last one holding `lastDay` (unix seconds).
+    static func utcDays(count: Int, endingAt lastDay: Double) -> [String] {
+        let formatter = formatter("yyyy-MM-dd", in: TimeZone(identifier: "UTC")!)
+        return (0..<count).map { formatter.string(from: Date(timeIntervalSince1970: lastDay - Double(count - 1 - $0) * 86400)) }
+    }
+
+    private static func formatter(_ format: String, in zone: TimeZone) -> DateFormatter {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = zone
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss.SSS"
-        return formatter.string(from: date)
+        formatter.dateFormat = format
+        return formatter
     }
 }

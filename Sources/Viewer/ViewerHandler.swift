@@ -57,6 +57,10 @@ public struct ViewerHandler: RequestHandler {
         }
     }
 
+    /// The routes that are not pages, with the methods each takes (for the 405 of any other).
+    static let fixedRoutes = ["/style.css": "GET", "/favicon.svg": "GET", "/login": "GET, POST", "/logout": "POST",
+                              "/timezone": "POST"]
+
     private func route(_ request: ViewerRequest, head: RequestHead, readBody: BodyReader) throws(ViewerError) -> ExportResponse {
         switch (request.method, request.route) {
         case ("GET", "/style.css"), ("HEAD", "/style.css"):
@@ -71,8 +75,8 @@ public struct ViewerHandler: RequestHandler {
             return try signOut(request, form: try form(readBody))
         case ("POST", "/timezone"):
             return try setTimeZone(request, form: try form(readBody))
-        case (_, "/style.css"), (_, "/favicon.svg"), (_, "/login"), (_, "/logout"), (_, "/timezone"):
-            throw .methodNotAllowed(allowed: request.route == "/login" ? "GET, POST" : request.route.hasSuffix(".css") || request.route.hasSuffix(".svg") ? "GET" : "POST")
+        case (_, let route) where Self.fixedRoutes[route] != nil:
+            throw .methodNotAllowed(allowed: Self.fixedRoutes[route]!)
         default:
             break
         }
@@ -118,7 +122,7 @@ public struct ViewerHandler: RequestHandler {
 
     private func signIn(_ request: ViewerRequest, form: [String: String], address: String) throws(ViewerError) -> ExportResponse {
         guard let expected = request.cookies[Self.signInCookie], let sent = form["csrf"],
-              Self.constantTimeEqual(expected, sent) else {
+              APIKeyFormat.constantTimeEqual(expected.utf8, sent.utf8) else {
             return signInPage(message: "The sign-in form had expired; please sign in again.", status: 403)
         }
         if let seconds = signInFailures.retryAfter(address) { throw .tooManyFailedSignIns(retryAfter: seconds) }
@@ -180,7 +184,7 @@ public struct ViewerHandler: RequestHandler {
     }
 
     private func checkCSRF(_ form: [String: String], token: String) throws(ViewerError) {
-        guard let sent = form["csrf"], Self.constantTimeEqual(sent, Self.csrfToken(for: token)) else {
+        guard let sent = form["csrf"], APIKeyFormat.constantTimeEqual(sent.utf8, Self.csrfToken(for: token).utf8) else {
             throw .forbidden("This form is out of date (its CSRF token does not match your session); reload the page and try again.")
         }
     }
@@ -232,14 +236,6 @@ public struct ViewerHandler: RequestHandler {
     /// Bound to the session and useless without it: another site can neither read nor derive it.
     static func csrfToken(for sessionToken: String) -> String {
         APIKeyFormat.sha256Hex("csrf:" + sessionToken)
-    }
-
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var difference: UInt8 = 0
-        for index in x.indices { difference |= x[index] ^ y[index] }
-        return difference == 0
     }
 
     static func milliseconds(_ date: Date) -> Int64 {

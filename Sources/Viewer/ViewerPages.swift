@@ -154,19 +154,20 @@ struct ViewerPages {
         let today = floor(now.timeIntervalSince1970 / 86400) * 86400
         let since = Self.unixNano(Date(timeIntervalSince1970: today - Double(days - 1) * 86400))
         let readable = session.session.readable
-        let perDay = try read { () throws(StoreError) in
-            try store.usageStats(sinceUnixNano: since, untilUnixNano: nil, readable: readable, operations: countedOperations, by: .day)
+        // One pass over the window's rows, which is what the page costs; both tables are sums of it.
+        let perDayAndModel = try read { () throws(StoreError) in
+            try store.usageStats(sinceUnixNano: since, untilUnixNano: nil, readable: readable, operations: countedOperations, by: .dayModel)
         }
-        let perModel = try read { () throws(StoreError) in
-            try store.usageStats(sinceUnixNano: since, untilUnixNano: nil, readable: readable, operations: countedOperations, by: .providerModel)
-        }
+        let perDay = Self.summed(perDayAndModel) { UsageStat.zero(group: $0.group) }
+        let perModel = Self.summed(perDayAndModel) { UsageStat.zero(provider: $0.provider, model: $0.model) }
+            .sorted { ($1.calls, $0.provider ?? "", $0.model ?? "") < ($0.calls, $1.provider ?? "", $1.model ?? "") }
         var html = "<form method=\"get\" action=\"/ui/usage\" class=\"filters\"><label>Days <select name=\"days\">"
         for option in [1, 7, 30, 90, 365] {
             html += "<option value=\"\(option)\"\(option == days ? " selected" : "")>\(option)</option>"
         }
         html += "</select></label> <button type=\"submit\">Show</button></form>\n"
         html += "<p>Model calls counted once each, as <code>ingate-otel stats</code> counts them, over the last \(days) UTC day\(days == 1 ? "" : "s").</p>\n"
-        let chart = UsageChart(days: (0..<days).map { Self.day(today - Double(days - 1 - $0) * 86400) }, stats: perDay)
+        let chart = UsageChart(days: TimeDisplay.utcDays(count: days, endingAt: today), stats: perDay)
         html += "<section><h2>Tokens per day</h2>\n" + chart.render(measure: .tokens) + "</section>\n"
         html += "<section><h2>Cost per day</h2>\n" + chart.render(measure: .cost) + "</section>\n"
         html += "<section><h2>Per day</h2>\n" + Self.usageTable(perDay, first: "Day") { HTML.text($0.group ?? "–") } + "</section>\n"
@@ -174,6 +175,23 @@ struct ViewerPages {
             HTML.text(($0.provider ?? "–") + " / " + ($0.model ?? "–"))
         } + "</section>\n"
         return PageLayout(title: "Usage", session: session).render(html)
+    }
+
+    /// `stats` summed per group, in the order groups first appear; `group` gives the empty
+    /// stat of a row's group (what it keeps of provider, model and day).
+    static func summed(_ stats: [UsageStat], by group: (UsageStat) -> UsageStat) -> [UsageStat] {
+        var sums: [UsageStat] = []
+        var index: [[String?]: Int] = [:]
+        for stat in stats {
+            let empty = group(stat)
+            let key = [empty.provider, empty.model, empty.group]
+            if index[key] == nil {
+                index[key] = sums.count
+                sums.append(empty)
+            }
+            sums[index[key]!].add(stat)
+        }
+        return sums
     }
 
     static func usageTable(_ stats: [UsageStat], first: String, name: (UsageStat) -> String) -> String {
@@ -207,14 +225,6 @@ struct ViewerPages {
         UInt64(max(0, date.timeIntervalSince1970) * 1e9)
     }
 
-    static func day(_ seconds: Double) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd"
-        return formatter.string(from: Date(timeIntervalSince1970: seconds))
-    }
-
     static func cell(_ text: String?) -> String {
         text.map(HTML.text) ?? "–"
     }
@@ -233,5 +243,23 @@ struct ViewerPages {
         case 1: "ok"
         default: "unset"
         }
+    }
+}
+
+extension UsageStat {
+    static func zero(provider: String? = nil, model: String? = nil, group: String? = nil) -> UsageStat {
+        UsageStat(provider: provider, model: model, calls: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0,
+                  reasoningTokens: 0, group: group)
+    }
+
+    /// Adds `other`'s calls, tokens and cost (a cost stays unknown until one of them is known).
+    mutating func add(_ other: UsageStat) {
+        calls += other.calls
+        inputTokens += other.inputTokens
+        outputTokens += other.outputTokens
+        cacheReadTokens += other.cacheReadTokens
+        reasoningTokens += other.reasoningTokens
+        cacheWriteTokens += other.cacheWriteTokens
+        if let cost = other.costUSD { costUSD = (costUSD ?? 0) + cost }
     }
 }

@@ -33,9 +33,8 @@ struct Keys: ParsableCommand {
             let store = openStore(database)
             let readable: ReadableKeys = readableKeys.isEmpty ? .all : .only(readableKeys)
             do {
-                for id in readableKeys where try !store.listKeys().contains(where: { $0.id == id }) {
-                    fail("no key with id \(id)")
-                }
+                let known = Set(try store.listKeys().map(\.id))
+                if let unknown = readableKeys.first(where: { !known.contains($0) }) { fail("no key with id \(unknown)") }
                 guard keyStdin else {
                     let created = try store.createKey(name: name, contentPolicy: content, scope: scope, readable: readable)
                     print("created key \(created.id) (\(name), scope \(scope.rawValue), content \(content.rawValue)); it is shown once, keep it:")

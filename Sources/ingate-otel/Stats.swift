@@ -11,7 +11,7 @@ struct Stats: ParsableCommand {
     @OptionGroup var database: DatabaseOption
     @OptionGroup var window: WindowOption
     @Flag(help: "One JSON object per line.") var json = false
-    @Option(help: "Sum per provider-model (default), provider, model, service, key or day (UTC day of the span's start).")
+    @Option(help: "Sum per provider-model (default), provider, model, service, key, day (UTC day of the span's start) or day-model.")
     var by: UsageGrouping = .providerModel
 
     func run() throws {
@@ -40,7 +40,8 @@ struct Stats: ParsableCommand {
         }
         let groupHeader = Self.groupColumn(by)?.uppercased()
         var rows = stats.map { stat in
-            (groupHeader == nil ? [stat.provider ?? "-", stat.model ?? "-"] : [stat.group ?? "-", ""]) + [String(stat.calls), String(stat.inputTokens),
+            (groupHeader == nil ? [stat.provider ?? "-", stat.model ?? "-"]
+                : [stat.group ?? "-", by == .dayModel ? "\(stat.provider ?? "-")/\(stat.model ?? "-")" : ""]) + [String(stat.calls), String(stat.inputTokens),
              String(stat.outputTokens), String(stat.cacheReadTokens), String(stat.cacheWriteTokens), String(stat.reasoningTokens),
              stat.costUSD.map(Self.dollars) ?? "-"]
         }
@@ -49,7 +50,7 @@ struct Stats: ParsableCommand {
                      total(\.cacheReadTokens), total(\.cacheWriteTokens), total(\.reasoningTokens),
                      stats.contains { $0.costUSD != nil } ? Self.dollars(stats.reduce(0) { $0 + ($1.costUSD ?? 0) }) : "-"])
         print("model calls since \(formatTime(Int64(start / 1_000_000)))")
-        print(Table(header: [groupHeader ?? "PROVIDER", groupHeader == nil ? "MODEL" : "", "CALLS", "INPUT", "OUTPUT", "CACHE_READ", "CACHE_WRITE", "REASONING", "COST_USD"], rows: rows).render())
+        print(Table(header: [groupHeader ?? "PROVIDER", groupHeader == nil ? "MODEL" : by == .dayModel ? "PROVIDER/MODEL" : "", "CALLS", "INPUT", "OUTPUT", "CACHE_READ", "CACHE_WRITE", "REASONING", "COST_USD"], rows: rows).render())
     }
 
     static func dollars(_ amount: Double) -> String { String(format: "%.6f", amount) }
@@ -60,7 +61,7 @@ struct Stats: ParsableCommand {
         case .providerModel, .provider, .model: nil
         case .service: "service"
         case .key: "key"
-        case .day: "day"
+        case .day, .dayModel: "day"
         }
     }
 }

@@ -112,6 +112,21 @@ import Testing
         #expect(early.first?.calls == 2)
     }
 
+    /// Day and model together hold what per day and per model hold, so one pass gives both.
+    @Test(arguments: Backend.allCases) func perDayAndModelAddsUpToPerDayAndPerModel(_ backend: Backend) throws {
+        let (_, store, _, _) = try filled(backend)
+        let both = try store.usageStats(sinceUnixNano: 0, operations: ["chat"], by: .dayModel)
+        #expect(both.count == 2 && both.allSatisfy { $0.group != nil && $0.model != nil })
+        let perModel = try store.usageStats(sinceUnixNano: 0, operations: ["chat"], by: .providerModel)
+        for stat in perModel {
+            let parts = both.filter { $0.provider == stat.provider && $0.model == stat.model }
+            #expect(parts.map(\.calls).reduce(0, +) == stat.calls)
+            #expect(parts.map(\.inputTokens).reduce(0, +) == stat.inputTokens)
+        }
+        let perDay = try store.usageStats(sinceUnixNano: 0, operations: ["chat"], by: .day)
+        #expect(perDay.map(\.calls).reduce(0, +) == both.map(\.calls).reduce(0, +))
+    }
+
     @Test(arguments: Backend.allCases) func sessionsEndWhenTheyExpireOrTheirKeyIsRevoked(_ backend: Backend) throws {
         let fixture = StoreFixture(backend)
         let store = try fixture.store()

@@ -60,6 +60,18 @@ import Testing
         #expect(!svg.contains("style="))
     }
 
+    @Test func usageRowsSumPerGroupAndACostStaysUnknownUntilOneIsKnown() {
+        func stat(_ day: String, _ model: String, calls: Int64, cost: Double?) -> UsageStat {
+            UsageStat(provider: "p", model: model, calls: calls, inputTokens: calls * 10, outputTokens: 1, cacheReadTokens: 0,
+                      reasoningTokens: 0, group: day, costUSD: cost)
+        }
+        let rows = [stat("d1", "a", calls: 1, cost: nil), stat("d1", "b", calls: 2, cost: 0.5), stat("d2", "a", calls: 4, cost: nil)]
+        let perDay = ViewerPages.summed(rows) { UsageStat.zero(group: $0.group) }
+        #expect(perDay.map(\.group) == ["d1", "d2"] && perDay.map(\.calls) == [3, 4] && perDay.map(\.costUSD) == [0.5, nil])
+        let perModel = ViewerPages.summed(rows) { UsageStat.zero(provider: $0.provider, model: $0.model) }
+        #expect(perModel.map(\.model) == ["a", "b"] && perModel.map(\.inputTokens) == [50, 20] && perModel[0].costUSD == nil)
+    }
+
     @Test func timesShowTheChosenZoneWithUTCOnHover() {
         let tokyo = TimeDisplay(zoneIdentifier: "Asia/Tokyo").html(unixNano: 1_796_216_400_000_000_000)
         #expect(tokyo.contains(">2026-12-02 22:00:00.000 Asia/Tokyo</time>"))

@@ -164,6 +164,11 @@ public enum UsageGrouping: String, CaseIterable, Sendable {
     case provider, model, service, key
     /// The UTC day of the span's start, `YYYY-MM-DD`.
     case day
+    /// Day, provider and model together: both the viewer's usage tables from one pass over the rows.
+    case dayModel = "day-model"
+
+    /// Groups by day, and so ordered by it.
+    public var isByDay: Bool { self == .day || self == .dayModel }
 }
 
 /// Kept GenAI spans of one scope and name from which nothing of a call was read: what the

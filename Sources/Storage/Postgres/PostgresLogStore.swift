@@ -138,7 +138,7 @@ public final class PostgresLogStore: LogStore, @unchecked Sendable {
     // MARK: Reads
 
     public func recentLogs(limit: Int) throws(StoreError) -> [StoredLog] {
-        try selectLogs(LogFilter(placeholder: { "$\($0)" }), then: "ORDER BY l.id DESC LIMIT \(limit)")
+        try selectLogs(LogFilter(.postgres), then: "ORDER BY l.id DESC LIMIT \(limit)")
     }
 
     /// The rows `filter` matches, with `suffix` (order and limit) after its WHERE clause.

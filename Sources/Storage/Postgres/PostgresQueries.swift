@@ -5,7 +5,7 @@ import LLMLog
 extension PostgresLogStore {
     public func usageStats(sinceUnixNano: UInt64, untilUnixNano: UInt64?, readable: ReadableKeys, operations: Set<String>,
                            by grouping: UsageGrouping) throws(StoreError) -> [UsageStat] {
-        var window = LogFilter(placeholder: { "$\($0)" })
+        var window = LogFilter(.postgres)
         window.restrict(to: readable)
         if let untilUnixNano { window.add("l.start_time_unix_nano < \(Int64(clamping: untilUnixNano))") }
         let (provider, model, group) = switch grouping {
@@ -15,6 +15,7 @@ extension PostgresLogStore {
         case .service: ("NULL::text", "NULL::text", "service_name")
         case .key: ("NULL::text", "NULL::text", "api_key_id::text")
         case .day: ("NULL::text", "NULL::text", "to_char(to_timestamp(start_time_unix_nano / 1000000000) AT TIME ZONE 'UTC', 'YYYY-MM-DD')")
+        case .dayModel: ("provider", "model", "to_char(to_timestamp(start_time_unix_nano / 1000000000) AT TIME ZONE 'UTC', 'YYYY-MM-DD')")
         }
         return try reading { (db) throws(StorageError) -> [UsageStat] in
             let result = try db.execute("""
@@ -28,7 +29,7 @@ extension PostgresLogStore {
                       WHERE c.api_key_id = l.api_key_id AND c.trace_id = l.trace_id AND c.parent_span_id = l.span_id
                         AND c.operation = ANY($2::text[])
                         AND (c.input_tokens IS NOT NULL OR c.output_tokens IS NOT NULL))
-                GROUP BY 1, 2, grp ORDER BY \(grouping == .day ? "grp" : "count(*) DESC, 1, 2, grp")
+                GROUP BY 1, 2, grp ORDER BY \(grouping.isByDay ? "grp, count(*) DESC, 1, 2" : "count(*) DESC, 1, 2, grp")
                 """, [String(Int64(clamping: sinceUnixNano)), "{" + operations.sorted().joined(separator: ",") + "}"])
             return result.rows.map { row in
                 UsageStat(provider: row[0], model: row[1], calls: Int64(row[2] ?? "0") ?? 0,

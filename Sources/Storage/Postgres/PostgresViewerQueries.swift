@@ -22,31 +22,20 @@ extension PostgresLogStore {
     }
 
     public func deleteSession(tokenHash: String) throws(StoreError) {
-        try writing { (db) throws(StorageError) in
+        _ = try writing { (db) throws(StorageError) in
             try db.execute("DELETE FROM viewer_sessions WHERE token_hash = $1", [tokenHash])
         }
     }
 
     public func searchLogs(_ query: LogQuery) throws(StoreError) -> [StoredLog] {
-        let filter = LogFilter.matching(query, like: "ILIKE", placeholder: { "$\($0)" })
-        return try selectLogs(filter, then: "ORDER BY l.start_time_unix_nano DESC, l.id DESC LIMIT \(max(1, query.limit))")
+        try selectLogs(.matching(query, in: .postgres), then: LogFilter.newestFirst(limit: query.limit))
     }
 
     public func log(id: Int64, readable: ReadableKeys) throws(StoreError) -> StoredLog? {
-        var filter = LogFilter(placeholder: { "$\($0)" })
-        filter.restrict(to: readable)
-        filter.add("l.id = §", .integer(id))
-        return try selectLogs(filter, then: "").first
+        try selectLogs(.row(id, readable: readable, in: .postgres), then: "").first
     }
 
     public func traceLogs(traceID: String, apiKeyID: Int64) throws(StoreError) -> [StoredLog] {
-        var filter = LogFilter(placeholder: { "$\($0)" })
-        filter.add("l.api_key_id = §", .integer(apiKeyID))
-        filter.add("l.trace_id = §", .text(traceID))
-        // Ordered here, not in SQL: an ORDER BY would lead the planner to the key's time index
-        // instead of the (key, trace) one, walking every row of the key.
-        return try selectLogs(filter, then: "LIMIT 1000").sorted {
-            ($0.record.startTimeUnixNano, $0.id) < ($1.record.startTimeUnixNano, $1.id)
-        }
+        LogFilter.inTraceOrder(try selectLogs(.trace(traceID, apiKeyID: apiKeyID, in: .postgres), then: LogFilter.traceLimit))
     }
 }
