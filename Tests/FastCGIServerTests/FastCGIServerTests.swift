@@ -72,7 +72,12 @@ final class RunningServer: @unchecked Sendable {
             "CONTENT_LENGTH": String(contentLength ?? body.count), "HTTP_X_INGATE_KEY": key ?? self.key,
         ].merging(variables) { $1 }
         let input = Pipe()
-        let output = Pipe()
+        // The reply goes to a file, not a pipe: a pipe's end inherited by a process another test starts
+        // meanwhile (a PostgreSQL server) would keep its end-of-file from ever coming.
+        let outputPath = temporaryFolder() + "/reply"
+        defer { removeTemporaryFolder((outputPath as NSString).deletingLastPathComponent) }
+        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        let output = FileHandle(forWritingAtPath: outputPath)!
         process.standardInput = input
         process.standardOutput = output
         try process.run()
@@ -88,9 +93,9 @@ final class RunningServer: @unchecked Sendable {
             try? input.fileHandleForWriting.close()
         }
         writer.start()
-        let raw = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return try Self.parse(Array(raw))
+        try? output.close()
+        return try Self.parse(Array(FileManager.default.contents(atPath: outputPath) ?? Data()))
     }
 
     static func parse(_ raw: [UInt8]) throws -> Reply {

@@ -184,23 +184,26 @@ public func zstd(_ bytes: [UInt8]) -> [UInt8] {
     return Array(out.prefix(size))
 }
 
+/// Runs `executable` with `bytes` on its standard input and returns its standard output, through
+/// files rather than pipes: a pipe's end inherited by a process that another test starts meanwhile
+/// (a PostgreSQL server lives for the whole run) would keep its end-of-file from ever coming.
 private func piped(_ bytes: [UInt8], through executable: String, _ arguments: [String]) -> [UInt8] {
+    let folder = temporaryFolder()
+    defer { removeTemporaryFolder(folder) }
+    let inputPath = folder + "/in", outputPath = folder + "/out"
+    FileManager.default.createFile(atPath: inputPath, contents: Data(bytes))
+    FileManager.default.createFile(atPath: outputPath, contents: nil)
+    let input = FileHandle(forReadingAtPath: inputPath)!, output = FileHandle(forWritingAtPath: outputPath)!
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
-    let input = Pipe()
-    let output = Pipe()
     process.standardInput = input
     process.standardOutput = output
     try! process.run()
-    let writer = Thread {
-        input.fileHandleForWriting.write(Data(bytes))
-        try? input.fileHandleForWriting.close()
-    }
-    writer.start()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return Array(data)
+    try? input.close()
+    try? output.close()
+    return Array(FileManager.default.contents(atPath: outputPath) ?? Data())
 }
 
 /// A fresh temporary folder, removed by the caller with `removeTemporaryFolder`.
