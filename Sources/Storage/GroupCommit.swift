@@ -125,10 +125,12 @@ final class GroupCommit: @unchecked Sendable {
 
     /// One transaction for a batch of requests, each in its own savepoint, in SQL both engines
     /// speak: a request whose rows fail is rolled back alone; a failure of the transaction
-    /// itself (busy, disk full, connection lost) fails them all.
+    /// itself (busy, disk full, connection lost) fails them all. `beforeCommit` brings what is
+    /// derived from the batch's rows up to date (`UsageDays`) in the same transaction.
     static func inOneTransaction(_ batch: [StoreWrite], begin: String, execute: (String) throws(StorageError) -> Void,
                                  writeSpans: ([LLMLogRecord], Int64, Int64) throws(StorageError) -> Int,
-                                 writeEvents: ([GenAIContentEvent], Int64, Int64) throws(StorageError) -> Int) -> [Result<Int, StorageError>] {
+                                 writeEvents: ([GenAIContentEvent], Int64, Int64) throws(StorageError) -> Int,
+                                 beforeCommit: () throws(StorageError) -> Void) -> [Result<Int, StorageError>] {
         do {
             try execute(begin)
         } catch {
@@ -156,6 +158,7 @@ final class GroupCommit: @unchecked Sendable {
             }
         }
         do {
+            try beforeCommit()
             try execute("COMMIT")
         } catch {
             try? execute("ROLLBACK")

@@ -9,13 +9,18 @@ extension SQLiteLogStore {
             defer { try? db.execute("PRAGMA synchronous = FULL") }
             try db.execute("BEGIN IMMEDIATE")
             do throws(StorageError) {
-                // The time index bounds both the search and the delete.
-                let delete = try db.prepare("""
-                    DELETE FROM llm_logs WHERE id IN
-                        (SELECT id FROM llm_logs WHERE start_time_unix_nano < ? ORDER BY start_time_unix_nano LIMIT ?)
-                    """)
-                delete.bind(1, Int64(clamping: cutoffUnixNano))
-                delete.bind(2, Int64(limit))
+                // The time index bounds the search; usage is taken out while the rows are still there.
+                let oldest = try db.prepare("SELECT id FROM llm_logs WHERE start_time_unix_nano < ? ORDER BY start_time_unix_nano LIMIT ?")
+                oldest.bind(1, Int64(clamping: cutoffUnixNano))
+                oldest.bind(2, Int64(limit))
+                var ids: [Int64] = []
+                while try oldest.step() { ids.append(oldest.int64(0) ?? 0) }
+                let list = "[" + ids.map(String.init).joined(separator: ",") + "]"
+                let uncount = try db.prepare(UsageDays.change(inSet: { "\($0).id IN (SELECT value FROM json_each(?1))" }, sign: -1))
+                uncount.bind(1, list)
+                try uncount.run()
+                let delete = try db.prepare("DELETE FROM llm_logs WHERE id IN (SELECT value FROM json_each(?))")
+                delete.bind(1, list)
                 _ = try delete.step()
                 var result = PruneResult(rows: db.changes, isDone: db.changes < limit)
                 if result.isDone {

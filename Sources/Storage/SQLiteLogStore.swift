@@ -14,11 +14,15 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
     private let insertLog: SQLiteStatement
     private let insertResource: SQLiteStatement
     private let selectResource: SQLiteStatement
+    private let countNewUsage: SQLiteStatement
     private let events: ContentEvents
     private var groupCommit: GroupCommit!
     /// Transactions committed by `insert` that stored at least one request, since the store was
     /// opened (guarded by `lock`).
     private var transactions = 0
+    /// The id of the first row the running batch inserted: rows from it on are new (ids grow by
+    /// one from the largest, and this connection is the only writer inside the transaction).
+    private var firstNewID: Int64?
 
     public var committedTransactions: Int {
         lock.lock()
@@ -61,6 +65,7 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
             insertLog = try connection.prepare(Self.insertSQL)
             insertResource = try connection.prepare("INSERT OR IGNORE INTO resources (sha256, json) VALUES (?, ?)")
             selectResource = try connection.prepare("SELECT id FROM resources WHERE sha256 = ?")
+            countNewUsage = try connection.prepare(UsageDays.change(inSet: { "\($0).id >= ?1" }, sign: 1))
             events = try ContentEvents(connection, join: joinContent)
         } catch {
             throw Self.openingError(error, path: path)
@@ -93,12 +98,17 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
     func commitBatch(_ batch: [StoreWrite]) -> [Result<Int, StorageError>] {
         lock.lock()
         defer { lock.unlock() }
+        firstNewID = nil
         let outcomes = GroupCommit.inOneTransaction(batch, begin: "BEGIN IMMEDIATE", execute: { (sql) throws(StorageError) in
             try connection.execute(sql)
         }, writeSpans: { (records, key, received) throws(StorageError) -> Int in
             try write(records, apiKeyID: key, receivedAt: received)
         }, writeEvents: { (events, key, received) throws(StorageError) -> Int in
             try write(events, apiKeyID: key, receivedAt: received)
+        }, beforeCommit: { () throws(StorageError) in
+            guard let firstNewID else { return }
+            countNewUsage.bind(1, firstNewID)
+            try countNewUsage.run()
         })
         if outcomes.contains(where: { if case .success = $0 { true } else { false } }) { transactions += 1 }
         return outcomes
@@ -121,6 +131,7 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
             try insertLog.run()
             guard connection.changes > 0 else { continue }
             inserted += 1
+            if firstNewID == nil { firstNewID = connection.lastInsertRowID }
             // Content that arrived as logs before its span is merged now.
             if contentMayWait {
                 try events.mergeIfWaiting(apiKeyID: apiKeyID, traceID: record.traceID, spanID: record.spanID)

@@ -125,5 +125,11 @@ enum Schema {
         CREATE INDEX llm_logs_key_time ON llm_logs (api_key_id, start_time_unix_nano);
         CREATE INDEX llm_logs_conversation_time ON llm_logs (conversation_id, start_time_unix_nano) WHERE conversation_id IS NOT NULL;
         """,
+        // 13: usage per day, key, provider and model, kept by each transaction (`UsageDays`), from
+        // the rows already stored.
+        """
+        CREATE TABLE usage_days (\(UsageDays.table)) WITHOUT ROWID;
+        \(UsageDays.backfill);
+        """,
     ]
 }

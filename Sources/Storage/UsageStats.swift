@@ -50,3 +50,27 @@ extension SQLiteLogStore {
         }
     }
 }
+
+extension SQLiteLogStore {
+    /// `usageStats(by: .dayModel)` of the counted operations from the UTC day of `sinceUnixNano`,
+    /// read from `usage_days` (`UsageDays`) instead of the rows.
+    public func dailyUsage(sinceUnixNano: UInt64, readable: ReadableKeys) throws(StoreError) -> [UsageStat] {
+        var keys = LogFilter(.sqlite)
+        keys.restrict(to: readable)
+        return try withConnection { (db) throws(StorageError) -> [UsageStat] in
+            let query = try db.prepare(UsageDays.perDayAndModel(
+                restriction: keys.whereSQL, dayText: "date(day * 86400, 'unixepoch')", since: "?"))
+            query.bind(1, Int64(clamping: sinceUnixNano / 86_400_000_000_000))
+            var stats: [UsageStat] = []
+            while try query.step() {
+                stats.append(UsageStat(
+                    provider: query.string(0), model: query.string(1), calls: query.int64(2) ?? 0,
+                    inputTokens: query.int64(3) ?? 0, outputTokens: query.int64(4) ?? 0,
+                    cacheReadTokens: query.int64(5) ?? 0, reasoningTokens: query.int64(6) ?? 0,
+                    cacheWriteTokens: query.int64(7) ?? 0, group: query.string(8),
+                    costUSD: query.int64(9).map { _ in query.double(9) }))
+            }
+            return stats
+        }
+    }
+}

@@ -22,15 +22,12 @@ public struct ViewerHandler: RequestHandler {
     ]
 
     let store: any LogStore
-    let countedOperations: Set<String>
     let signInFailures: AuthFailureLimiter
     let now: @Sendable () -> Date
 
-    /// `countedOperations`: the operations whose rows are model calls (`UsageRule`), for usage.
-    public init(store: any LogStore, countedOperations: Set<String>, failuresPerMinute: Int = 20,
+    public init(store: any LogStore, failuresPerMinute: Int = 20,
                 now: @escaping @Sendable () -> Date = Date.init) {
         self.store = store
-        self.countedOperations = countedOperations
         self.signInFailures = AuthFailureLimiter(maxFailures: failuresPerMinute, window: 60)
         self.now = now
     }
@@ -84,7 +81,7 @@ public struct ViewerHandler: RequestHandler {
         guard let session = try currentSession(request, here: head.path + (head.query.map { $0.isEmpty ? "" : "?" + $0 } ?? "")) else {
             return Self.redirect(to: "/ui/login")
         }
-        let pages = ViewerPages(store: store, session: session, countedOperations: countedOperations, now: now())
+        let pages = ViewerPages(store: store, session: session, now: now())
         let html: String
         switch request.route {
         case "", "/": html = try pages.calls(request.query)

@@ -11,7 +11,6 @@ struct ViewerPages {
 
     let store: any LogStore
     let session: SessionView
-    let countedOperations: Set<String>
     let now: Date
 
     // MARK: Calls
@@ -154,9 +153,9 @@ struct ViewerPages {
         let today = floor(now.timeIntervalSince1970 / 86400) * 86400
         let since = Self.unixNano(Date(timeIntervalSince1970: today - Double(days - 1) * 86400))
         let readable = session.session.readable
-        // One pass over the window's rows, which is what the page costs; both tables are sums of it.
+        // The store's sums per day and model; both tables are sums of them.
         let perDayAndModel = try read { () throws(StoreError) in
-            try store.usageStats(sinceUnixNano: since, untilUnixNano: nil, readable: readable, operations: countedOperations, by: .dayModel)
+            try store.dailyUsage(sinceUnixNano: since, readable: readable)
         }
         let perDay = Self.summed(perDayAndModel) { UsageStat.zero(group: $0.group) }
         let perModel = Self.summed(perDayAndModel) { UsageStat.zero(provider: $0.provider, model: $0.model) }

@@ -106,7 +106,7 @@ struct Serve: ParsableCommand {
         let handler: any RequestHandler = discardBodies
             ? DiscardHandler()   // benchmark ceiling: answers 200 without decoding or storing
             : ReceiverSite(export: ExportHandler(configuration: configuration, keys: KeyRing(source: store), sink: store),
-                           viewer: ViewerHandler(store: store, countedOperations: UsageRule.countedOperations))
+                           viewer: ViewerHandler(store: store))
         let shutdown = ShutdownSignal()
         shutdown.installHandlers()
         var retentionSeconds: Double?

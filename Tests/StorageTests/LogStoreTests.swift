@@ -17,7 +17,7 @@ final class StoreFixture {
     let backend: Backend
     let folder = temporaryFolder()
     var path: String { folder + "/ingate.db" }
-    private var postgresURL: String?
+    private(set) var postgresURL: String?
     deinit { removeTemporaryFolder(folder) }
 
     init(_ backend: Backend = .sqlite) {

@@ -18,7 +18,7 @@ import Testing
         init() throws {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             store = try SQLiteLogStore(path: folder + "/ingate.db", joiningContent: ContentJoin.rule)
-            handler = ViewerHandler(store: store, countedOperations: UsageRule.countedOperations)
+            handler = ViewerHandler(store: store)
         }
 
         deinit { try? FileManager.default.removeItem(atPath: folder) }

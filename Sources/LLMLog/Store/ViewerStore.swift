@@ -95,6 +95,10 @@ public protocol ViewerStore: AnyObject {
     /// `usageStats` over a window and the keys a session may see.
     func usageStats(sinceUnixNano: UInt64, untilUnixNano: UInt64?, readable: ReadableKeys, operations: Set<String>,
                     by grouping: UsageGrouping) throws(StoreError) -> [UsageStat]
+    /// What `usageStats(by: .dayModel)` of the model calls (`UsageRule`) gives from the UTC day of
+    /// `sinceUnixNano` on, read from per-day sums the store keeps as it writes: the cost of the
+    /// usage page no longer grows with the rows in its window.
+    func dailyUsage(sinceUnixNano: UInt64, readable: ReadableKeys) throws(StoreError) -> [UsageStat]
 }
 
 /// How long a viewer session lasts from sign-in.

@@ -14,6 +14,8 @@ public final class PostgresLogStore: LogStore, @unchecked Sendable {
     private let readLock = NSLock()
     let join: ContentJoinRule
     private var groupCommit: GroupCommit!
+    /// The ids of the rows the running batch inserted (guarded by `writeLock`).
+    private var newIDs: [String] = []
 
     public static func handles(_ database: String) -> Bool {
         database.hasPrefix("postgresql://") || database.hasPrefix("postgres://")
@@ -72,12 +74,16 @@ public final class PostgresLogStore: LogStore, @unchecked Sendable {
     func commitBatch(_ batch: [StoreWrite]) -> [Result<Int, StorageError>] {
         writeLock.lock()
         defer { writeLock.unlock() }
+        newIDs = []
         return GroupCommit.inOneTransaction(batch, begin: "BEGIN", execute: { (sql) throws(StorageError) in
             try writer.execute(sql)
         }, writeSpans: { (records, key, received) throws(StorageError) -> Int in
             try write(records, apiKeyID: key, receivedAt: received)
         }, writeEvents: { (events, key, received) throws(StorageError) -> Int in
             try write(events, apiKeyID: key, receivedAt: received)
+        }, beforeCommit: { () throws(StorageError) in
+            // Ids of a request rolled back to its savepoint match no row: sequences never reuse them.
+            try countUsage(ofRows: newIDs, sign: 1)
         })
     }
 
@@ -102,9 +108,10 @@ public final class PostgresLogStore: LogStore, @unchecked Sendable {
             }
             let new = try writer.execute("""
                 INSERT INTO llm_logs (\(Self.insertColumns.joined(separator: ", "))) VALUES \(tuples.joined(separator: ","))
-                ON CONFLICT (api_key_id, trace_id, span_id) DO NOTHING RETURNING trace_id, span_id
+                ON CONFLICT (api_key_id, trace_id, span_id) DO NOTHING RETURNING trace_id, span_id, id
                 """, parameters)
             inserted += new.rows.count
+            newIDs += new.rows.compactMap { $0[2] }
             if contentMayWait {
                 for row in new.rows {
                     try mergeWaiting(apiKeyID: apiKeyID, traceID: row[0] ?? "", spanID: row[1] ?? "")

@@ -67,24 +67,30 @@ extension PostgresLogStore {
     public func prune(startedBefore cutoffUnixNano: UInt64, limit: Int = 500) throws(StoreError) -> PruneResult {
         try writing { (db) throws(StorageError) -> PruneResult in
             try db.execute("BEGIN")
+            var result: PruneResult
             do throws(StorageError) {
-                let deleted = try db.execute("""
-                    DELETE FROM llm_logs WHERE id IN
-                        (SELECT id FROM llm_logs WHERE start_time_unix_nano < $1 ORDER BY start_time_unix_nano LIMIT $2)
-                    """, [String(Int64(clamping: cutoffUnixNano)), String(limit)]).changed
+                let ids = try db.execute("""
+                    SELECT id FROM llm_logs WHERE start_time_unix_nano < $1 ORDER BY start_time_unix_nano LIMIT $2
+                    """, [String(Int64(clamping: cutoffUnixNano)), String(limit)]).rows.compactMap { $0[0] }
+                // Usage is taken out while the rows are still there.
+                try countUsage(ofRows: ids, sign: -1)
+                let deleted = try db.execute("DELETE FROM llm_logs WHERE id = ANY($1::bigint[])",
+                                             ["{" + ids.joined(separator: ",") + "}"]).changed
                 // Space is reused by autovacuum; no pages are given back here.
-                var result = PruneResult(rows: deleted, isDone: deleted < limit)
-                if result.isDone {
-                    result.resources = try db.execute("""
-                        DELETE FROM resources r WHERE NOT EXISTS (SELECT 1 FROM llm_logs l WHERE l.resource_id = r.id)
-                        """).changed
-                }
+                result = PruneResult(rows: deleted, isDone: deleted < limit)
                 try db.execute("COMMIT")
-                return result
             } catch {
                 _ = try? db.execute("ROLLBACK")
                 throw error
             }
+            // In a transaction of its own: one that holds trace locks must not wait for a resource
+            // that a request waiting for those locks has just used.
+            if result.isDone {
+                result.resources = try db.execute("""
+                    DELETE FROM resources r WHERE NOT EXISTS (SELECT 1 FROM llm_logs l WHERE l.resource_id = r.id)
+                    """).changed
+            }
+            return result
         }
     }
 

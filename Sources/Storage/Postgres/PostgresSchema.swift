@@ -98,6 +98,11 @@ enum PostgresSchema {
         CREATE INDEX llm_logs_key_time ON llm_logs (api_key_id, start_time_unix_nano);
         CREATE INDEX llm_logs_conversation_time ON llm_logs (conversation_id, start_time_unix_nano) WHERE conversation_id IS NOT NULL;
         """,
+        // 5: usage per day, as SQLite's migration 13.
+        """
+        CREATE TABLE usage_days (\(UsageDays.table));
+        \(UsageDays.backfill);
+        """,
     ]
 
     /// Runs the migrations not yet run, one transaction each, under an advisory lock so that
