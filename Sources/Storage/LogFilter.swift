@@ -73,7 +73,18 @@ struct LogFilter {
             // same made PostgreSQL scan (`make bench-viewer`: 346 ms for a page in the middle).
             filter.add("(l.start_time_unix_nano, l.id) < (§, §)", .integer(start), .integer(after.id))
         }
+        if let bound = query.notBefore {
+            filter.add("(l.start_time_unix_nano, l.id) >= (§, §)", .integer(Int64(clamping: bound.startTimeUnixNano)), .integer(bound.id))
+        }
         return filter
+    }
+
+    /// `searchBoundary`: the rows of `query` without its text, walked on an index to the `rows`-th.
+    static func boundary(of query: LogQuery, rows: Int, in dialect: SQLDialect) -> (filter: LogFilter, suffix: String) {
+        var others = query
+        others.text = nil
+        others.notBefore = nil
+        return (matching(others, in: dialect), "ORDER BY l.start_time_unix_nano DESC, l.id DESC LIMIT 1 OFFSET \(max(0, rows - 1))")
     }
 
     /// The order and limit of a page of `searchLogs`.
@@ -112,5 +123,29 @@ struct LogFilter {
             escaped.append(character)
         }
         return escaped
+    }
+}
+
+extension SQLiteStatement {
+    /// Binds a filter's parameters, numbered from 1.
+    func bind(_ parameters: [LogFilter.Parameter]) {
+        for (offset, parameter) in parameters.enumerated() {
+            switch parameter {
+            case .integer(let value): bind(Int32(offset + 1), value)
+            case .text(let value): bind(Int32(offset + 1), value)
+            }
+        }
+    }
+}
+
+extension LogFilter {
+    /// The parameters in libpq's text form.
+    var postgresParameters: [String?] {
+        parameters.map { parameter in
+            switch parameter {
+            case .integer(let value): String(value)
+            case .text(let value): PostgresValues.text(value)
+            }
+        }
     }
 }

@@ -23,6 +23,8 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
     /// The id of the first row the running batch inserted: rows from it on are new (ids grow by
     /// one from the largest, and this connection is the only writer inside the transaction).
     private var firstNewID: Int64?
+    /// ≈ 2.6 µs a row on this machine (`make bench-viewer`: 33 000 rows in 87 ms).
+    public var textSearchRowsPerPage = 20_000
 
     public var committedTransactions: Int {
         lock.lock()
@@ -190,12 +192,7 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
     func selectLogs(_ filter: LogFilter, then suffix: String) throws(StoreError) -> [StoredLog] {
         try withConnection { (connection) throws(StorageError) -> [StoredLog] in
             let query = try connection.prepare("\(Self.selectSQL) WHERE \(filter.whereSQL) \(suffix)")
-            for (offset, parameter) in filter.parameters.enumerated() {
-                switch parameter {
-                case .integer(let value): query.bind(Int32(offset + 1), value)
-                case .text(let value): query.bind(Int32(offset + 1), value)
-                }
-            }
+            query.bind(filter.parameters)
             var logs: [StoredLog] = []
             while try query.step() {
                 var record = LLMLogRecord(traceID: "", spanID: "", spanName: "", latencyMs: 0, startTimeUnixNano: 0, endTimeUnixNano: 0,

@@ -40,6 +40,16 @@ extension SQLiteLogStore {
         try selectLogs(.matching(query, in: .sqlite), then: LogFilter.newestFirst(limit: query.limit))
     }
 
+    public func searchBoundary(_ query: LogQuery, rows: Int) throws(StoreError) -> LogCursor? {
+        let (filter, suffix) = LogFilter.boundary(of: query, rows: rows, in: .sqlite)
+        return try withConnection { (db) throws(StorageError) -> LogCursor? in
+            let boundary = try db.prepare("SELECT l.start_time_unix_nano, l.id FROM llm_logs l WHERE \(filter.whereSQL) \(suffix)")
+            boundary.bind(filter.parameters)
+            guard try boundary.step(), let start = boundary.int64(0), let id = boundary.int64(1) else { return nil }
+            return LogCursor(startTimeUnixNano: UInt64(clamping: start), id: id)
+        }
+    }
+
     public func log(id: Int64, readable: ReadableKeys) throws(StoreError) -> StoredLog? {
         try selectLogs(.row(id, readable: readable, in: .sqlite), then: "").first
     }

@@ -36,13 +36,18 @@ struct ViewerPages {
             query.after = cursor
         }
         query.limit = Self.pageSize + 1
+        // Text is found by reading the rows: a page reads as many as fit in its time, and a link
+        // goes on from where it stopped.
+        if let text = query.text, !text.isEmpty {
+            query.notBefore = try read { () throws(StoreError) in try store.searchBoundary(query, rows: store.textSearchRowsPerPage) }
+        }
         var rows = try read { () throws(StoreError) in try store.searchLogs(query) }
         let hasMore = rows.count > Self.pageSize
         rows = Array(rows.prefix(Self.pageSize))
 
         var html = filterForm(fields, window: window.name)
         if rows.isEmpty {
-            html += "<p>No calls match.</p>\n"
+            html += query.notBefore == nil ? "<p>No calls match.</p>\n" : "<p>No calls match so far.</p>\n"
         } else {
             html += """
                 <table>
@@ -65,9 +70,10 @@ struct ViewerPages {
             html += "</tbody></table>\n"
         }
         if hasMore, let last = rows.last {
-            var next = fields
-            next["after"] = LogCursor(startTimeUnixNano: last.record.startTimeUnixNano, id: last.id).text
-            html += "<p><a rel=\"next\" href=\"/ui/\(HTML.query(next.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))\">Older calls</a></p>\n"
+            html += "<p>" + Self.link(fields, after: LogCursor(startTimeUnixNano: last.record.startTimeUnixNano, id: last.id), "Older calls") + "</p>\n"
+        } else if let searched = query.notBefore {
+            html += "<p>Searched \(store.textSearchRowsPerPage) calls, back to \(session.time.html(unixNano: searched.startTimeUnixNano)). "
+            html += Self.link(fields, after: searched, "Search older calls") + "</p>\n"
         }
         if fields["after"] != nil {
             var first = fields
@@ -75,6 +81,13 @@ struct ViewerPages {
             html += "<p><a href=\"/ui/\(HTML.query(first.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))\">Newest calls</a></p>\n"
         }
         return PageLayout(title: "Calls", session: session).render(html)
+    }
+
+    /// The same filters from after `cursor`.
+    static func link(_ fields: [String: String], after cursor: LogCursor, _ text: String) -> String {
+        var next = fields
+        next["after"] = cursor.text
+        return "<a rel=\"next\" href=\"/ui/\(HTML.query(next.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))\">\(text)</a>"
     }
 
     private func filterForm(_ fields: [String: String], window: String) -> String {

@@ -49,6 +49,28 @@ import Testing
         #expect(order == order.sorted(by: >))
     }
 
+    /// A text search reads a bounded run of rows per page, then goes on from where it stopped,
+    /// and so finds every match once.
+    @Test(arguments: Backend.allCases) func aTextSearchReadsToItsBoundaryAndGoesOnFromThere(_ backend: Backend) throws {
+        let (_, store, a, _) = try filled(backend)
+        var query = LogQuery()
+        query.readable = .only([a])
+        query.text = "question"
+        // The text does not move the boundary: it counts the rows read, matching or not.
+        let boundary = try #require(try store.searchBoundary(query, rows: 3))
+        #expect(boundary == (try store.searchBoundary({ var q = query; q.text = "NEEDLE"; return q }(), rows: 3)))
+        var found: [[String]] = []
+        while true {
+            query.notBefore = try store.searchBoundary(query, rows: 3)
+            found.append(spanIDs(try store.searchLogs(query)))
+            guard let searched = query.notBefore else { break }
+            query.after = searched
+        }
+        #expect(found == [["0000000000000007", "0000000000000006"], ["0000000000000004", "0000000000000003", "0000000000000002"],
+                          ["0000000000000001"]])
+        #expect(try store.searchBoundary(LogQuery(), rows: 100) == nil)
+    }
+
     @Test(arguments: Backend.allCases) func filtersNarrowTheRows(_ backend: Backend) throws {
         let (_, store, a, b) = try filled(backend)
         var query = LogQuery()

@@ -133,4 +133,35 @@ import Testing
         #expect(site.send("GET", "/ui/", query: "after=junk").status == 400)
         #expect(site.send("GET", "/ui/style.css").header("Content-Type") == "text/css; charset=utf-8")
     }
+
+    /// A text search reads so many rows a page, says how far it got and goes on from there.
+    @Test func aTextSearchGoesOnFromWhereItStopped() throws {
+        let site = try Site()
+        (site.store as! SQLiteLogStore).textSearchRowsPerPage = 2
+        let app = try site.store.createKey(name: "app")
+        let reader = try site.store.createKey(name: "me", scope: .read)
+        let now = UInt64(Date().timeIntervalSince1970) * 1_000_000_000
+        let rows = (1...5).map { (n: Int) -> LLMLogRecord in
+            let prompt: String = n == 4 || n == 1 ? "the needle \(n)" : "hay \(n)"
+            let start: UInt64 = now - UInt64(10 - n) * 1_000_000_000
+            return LLMLogRecord(traceID: "0000000000000000000000000000000a", spanID: String(format: "%016x", n), spanName: "chat",
+                                operation: "chat", prompt: prompt, latencyMs: 1, startTimeUnixNano: start, endTimeUnixNano: now)
+        }
+        try site.store.insert(rows, apiKeyID: app.id, receivedAt: 1)
+        _ = site.signIn(reader.key)
+        var query = "q=needle&window=1h"
+        var pages: [(calls: Int, goesOn: Bool)] = []
+        for _ in 0..<5 {
+            let page = site.page(site.send("GET", "/ui/", query: query))
+            let older = page.components(separatedBy: "\">Search older calls</a>")[0].components(separatedBy: "href=\"/ui/?").last!
+            let goesOn = page.contains("Search older calls")
+            pages.append((page.components(separatedBy: "href=\"/ui/call/").count - 1, goesOn))
+            guard goesOn else { break }
+            #expect(page.contains("Searched 2 calls, back to"))
+            query = older.replacingOccurrences(of: "&amp;", with: "&")
+        }
+        // Rows 5 and 4, then 3 and 2, then 1: the needles are in 4 and 1.
+        #expect(pages.map(\.calls) == [1, 0, 1])
+        #expect(pages.map(\.goesOn) == [true, true, false])
+    }
 }

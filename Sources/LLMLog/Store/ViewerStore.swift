@@ -72,6 +72,9 @@ public struct LogQuery: Equatable, Sendable {
     /// Words found in the prompt or completion (case-insensitive for ASCII letters).
     public var text: String?
     public var after: LogCursor?
+    /// The row a search reads down to (inclusive), where `searchBoundary` put the end of one
+    /// page's reading.
+    public var notBefore: LogCursor?
     public var limit = 50
 
     public init() {}
@@ -88,6 +91,12 @@ public protocol ViewerStore: AnyObject {
     func deleteSession(tokenHash: String) throws(StoreError)
     /// One page of calls, newest first (by span start, then id).
     func searchLogs(_ query: LogQuery) throws(StoreError) -> [StoredLog]
+    /// The `rows`-th row, newest first, that the filters of `query` other than its text match, or
+    /// nil when fewer match: how far a text search can read for one page within its time.
+    func searchBoundary(_ query: LogQuery, rows: Int) throws(StoreError) -> LogCursor?
+    /// How many rows a text search reads for one page, so that it answers within 100 ms
+    /// (`make bench-viewer`).
+    var textSearchRowsPerPage: Int { get }
     /// One row, if `readable` covers its key.
     func log(id: Int64, readable: ReadableKeys) throws(StoreError) -> StoredLog?
     /// The rows of one trace sent with one key, by start time.

@@ -16,6 +16,8 @@ public final class PostgresLogStore: LogStore, @unchecked Sendable {
     private var groupCommit: GroupCommit!
     /// The ids of the rows the running batch inserted (guarded by `writeLock`).
     private var newIDs: [String] = []
+    /// ≈ 16 µs a row on this machine (`make bench-viewer`: 33 000 rows in 547 ms).
+    public var textSearchRowsPerPage = 4_000
 
     public static func handles(_ database: String) -> Bool {
         database.hasPrefix("postgresql://") || database.hasPrefix("postgres://")
@@ -151,17 +153,11 @@ public final class PostgresLogStore: LogStore, @unchecked Sendable {
     /// The rows `filter` matches, with `suffix` (order and limit) after its WHERE clause.
     func selectLogs(_ filter: LogFilter, then suffix: String) throws(StoreError) -> [StoredLog] {
         let columns = LLMLogColumn.all.map { $0.kind == .json ? "l.\($0.name)::text" : "l.\($0.name)" }.joined(separator: ", ")
-        let parameters: [String?] = filter.parameters.map { parameter in
-            switch parameter {
-            case .integer(let value): String(value)
-            case .text(let value): PostgresValues.text(value)
-            }
-        }
         return try reading { (db) throws(StorageError) -> [StoredLog] in
             let result = try db.execute("""
                 SELECT l.id, l.api_key_id, l.received_at, COALESCE(r.json, l.resource)::text, \(columns)
                 FROM llm_logs l LEFT JOIN resources r ON r.id = l.resource_id WHERE \(filter.whereSQL) \(suffix)
-                """, parameters)
+                """, filter.postgresParameters)
             // The rows of one resource share it: written out once, not once per row.
             var resources: [String: String] = [:]
             return result.rows.map { row in

@@ -31,6 +31,16 @@ extension PostgresLogStore {
         try selectLogs(.matching(query, in: .postgres), then: LogFilter.newestFirst(limit: query.limit))
     }
 
+    public func searchBoundary(_ query: LogQuery, rows: Int) throws(StoreError) -> LogCursor? {
+        let (filter, suffix) = LogFilter.boundary(of: query, rows: rows, in: .postgres)
+        return try reading { (db) throws(StorageError) -> LogCursor? in
+            let found = try db.execute("SELECT l.start_time_unix_nano, l.id FROM llm_logs l WHERE \(filter.whereSQL) \(suffix)",
+                                       filter.postgresParameters)
+            guard let row = found.first, let start = row[0].flatMap({ Int64($0) }), let id = row[1].flatMap({ Int64($0) }) else { return nil }
+            return LogCursor(startTimeUnixNano: UInt64(clamping: start), id: id)
+        }
+    }
+
     public func log(id: Int64, readable: ReadableKeys) throws(StoreError) -> StoredLog? {
         try selectLogs(.row(id, readable: readable, in: .postgres), then: "").first
     }
