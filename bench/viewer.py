@@ -45,10 +45,13 @@ def pages(middle: str) -> list[tuple[str, str]]:
         ("calls, text found, 24 h", "/ui/?q=latency"),
         ("calls, text absent, 1 h", "/ui/?window=1h&q=no-such-words"),
         ("calls, text absent, 24 h", "/ui/?q=no-such-words"),
+        ("calls, text absent, all time", "/ui/?window=all&q=no-such-words"),
+        ("calls, text absent, going on", f"/ui/?window=all&q=no-such-words&after={middle}"),
         ("one call", "/ui/call/500000"),
         ("usage, 1 day", "/ui/usage?days=1"),
         ("usage, 7 days", "/ui/usage?days=7"),
         ("usage, 30 days", "/ui/usage?days=30"),
+        ("usage, 365 days", "/ui/usage?days=365"),
     ]
 
 

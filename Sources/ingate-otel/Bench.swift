@@ -70,24 +70,26 @@ struct Bench: ParsableCommand {
         @Option(help: "The body file.") var body: String
         @Option(help: "protobuf or json") var format: String = "protobuf"
         @Option var seconds: Double = 3
+        @Option(help: "Run this many times instead of for --seconds (for counting instructions under callgrind).")
+        var iterations: Int?
 
         func run() throws {
             let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: body)))
             guard let wire = WireFormat(rawValue: format) else { fail("--format protobuf or json") }
             let decoder = ExportDecoder()
-            var iterations = 0
+            var done = 0
             var kept = 0
             let started = Date()
-            while Date().timeIntervalSince(started) < seconds {
+            while iterations.map({ done < $0 }) ?? (Date().timeIntervalSince(started) < seconds) {
                 let decoded = try decoder.decodeTraces(bytes, format: wire, coding: .identity, keeping: SpanMapper.genAIKeyFilter)
                 var mapped = SpanMapper.map(decoded.export, skippedSpans: decoded.skippedSpans)
                 Cost.price(&mapped.records, with: .shipped)
                 kept = mapped.records.count
-                iterations += 1
+                done += 1
             }
             let elapsed = Date().timeIntervalSince(started)
-            let megabytes = Double(bytes.count * iterations) / 1e6
-            print(#"{"format": "\#(format)", "body_bytes": \#(bytes.count), "iterations": \#(iterations), "genai_spans": \#(kept), "mb_per_second": \#(megabytes / elapsed), "spans_per_second": \#(Double(kept * iterations) / elapsed)}"#)
+            let megabytes = Double(bytes.count * done) / 1e6
+            print(#"{"format": "\#(format)", "body_bytes": \#(bytes.count), "iterations": \#(done), "genai_spans": \#(kept), "mb_per_second": \#(megabytes / elapsed), "spans_per_second": \#(Double(kept * done) / elapsed)}"#)
         }
     }
 }
