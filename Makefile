@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PROTOS := $(shell cd proto && find . -name '*.proto' | sed 's|^\./||' | sort)
 
-.PHONY: run test unit e2e deps release debug venvs deb proto bench bench-viewer fuzz sanitize prices framework-fixtures
+.PHONY: run test unit e2e deps release debug venvs deb proto bench bench-instructions bench-viewer fuzz sanitize prices framework-fixtures
 
 # The agent frameworks of the end-to-end suite, each the real library in a venv of its own
 # (their pins conflict): Tests/e2e/frameworks/requirements/NAME.txt -> .venv-frameworks/NAME.
@@ -30,8 +30,14 @@ e2e: deps venvs debug deb
 
 ## make bench: the shipped stack under load, with its ceilings; table + bench-out/results.json
 bench: release $(VENV)/.ready
-	scripts/install-deps libssl-dev
+	scripts/install-deps libssl-dev valgrind
 	$(VENV)/bin/python bench/run.py
+
+## make bench-instructions: instructions per GenAI span of decode + map (callgrind; stable on a busy machine)
+bench-instructions: release $(VENV)/.ready
+	scripts/install-deps valgrind
+	$(VENV)/bin/python bench/workload.py bench-out/bodies
+	$(VENV)/bin/python bench/instructions.py
 
 ## make bench-viewer: the viewer's pages on a database of 1 000 000 rows; table + bench-out/viewer.json
 bench-viewer: release $(VENV)/.ready

@@ -24,6 +24,8 @@ import threading
 import time
 from pathlib import Path
 
+from instructions import instructions_per_span
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench-out"
 BIN = ROOT / ".build" / "release" / "ingate-otel"
@@ -263,6 +265,8 @@ def main():
                                          "--format", fmt, "--seconds", "3"],
                                         capture_output=True, text=True, check=True).stdout)
               for ext, fmt in (("pb", "protobuf"), ("json", "json"))]
+    for row, counted in zip(decode, instructions_per_span(bodies)):
+        row["instructions_per_genai_span"] = counted["instructions_per_genai_span"]
 
     sqlite_ceiling = store["rows_per_second"]
     null_ceiling = ceilings[0]["requests_per_second"] * GENAI_PER_REQUEST["w1"]
@@ -302,7 +306,8 @@ def main():
     print(f"ceiling: PostgreSQL insert of the same rows at 5000 rows/transaction: {pg_ceiling:.0f} rows/s; "
           f"two stacks on one PostgreSQL = {postgres[1]['ratio_to_one_stack']:.2f}x one stack")
     for d in decode:
-        print(f"decode+map W1 {d['format']} on one core: {d['mb_per_second']:.1f} MB/s ({d['spans_per_second']:.0f} GenAI spans/s)")
+        print(f"decode+map W1 {d['format']} on one core: {d['mb_per_second']:.1f} MB/s ({d['spans_per_second']:.0f} GenAI spans/s, "
+              f"{d['instructions_per_genai_span']:,} instructions per GenAI span)")
     print(f"results: {OUT / 'results.json'}")
     if not all(r["rows_match"] for r in results + postgres):
         sys.exit("rows in the database differ from the spans acknowledged")
