@@ -7,10 +7,12 @@ import OTLPCodec
 /// bytes as base64 and an empty value as null.
 public enum AttributeJSON {
     /// `{"key": value, ...}`, keys sorted as in every JSON text Ingate writes; a repeated key keeps
-    /// its first value (OTLP keys must be unique).
-    public static func object(_ attributes: [KeyValue]) -> String {
+    /// its first value (OTLP keys must be unique). A string value that is one of `stored` (the
+    /// prompt and completion as their columns hold them), exactly or as the same JSON text with
+    /// other whitespace between tokens, is left out: the row has it already.
+    public static func object(_ attributes: [KeyValue], leavingOut stored: [String] = []) -> String {
         var out = JSONWriter(capacity: attributes.count * 48)
-        writeObject(attributes, into: &out)
+        writeObject(attributes, leavingOut: stored, into: &out)
         return out.text
     }
 
@@ -20,12 +22,15 @@ public enum AttributeJSON {
         return out.text
     }
 
-    static func writeObject(_ attributes: [KeyValue], into out: inout JSONWriter) {
+    static func writeObject(_ attributes: [KeyValue], leavingOut stored: [String] = [], into out: inout JSONWriter) {
         out.raw("{")
-        var seen = Set<String>()
         var first = true
-        let unique = attributes.filter { seen.insert($0.key).inserted }
-        for attribute in unique.sorted(by: { $0.key < $1.key }) {
+        var previous: String?
+        // Sorted by key, then by position, so that the first of a repeated key comes first.
+        for (_, attribute) in attributes.enumerated().sorted(by: { ($0.element.key, $0.offset) < ($1.element.key, $1.offset) }) {
+            guard attribute.key != previous else { continue }
+            previous = attribute.key
+            if isOneOf(attribute.value, stored) { continue }
             if !first { out.raw(",") }
             first = false
             out.string(attribute.key)
@@ -33,6 +38,40 @@ public enum AttributeJSON {
             write(attribute.value, into: &out)
         }
         out.raw("}")
+    }
+
+    private static func isOneOf(_ value: AnyValue, _ stored: [String]) -> Bool {
+        guard !stored.isEmpty, case .stringValue(let text)? = value.value else { return false }
+        return stored.contains { sameJSONText(text, $0) }
+    }
+
+    /// Whether `sent` is `stored` exactly, or the same JSON text with whitespace between its
+    /// tokens (as Python's `json.dumps` writes it): nothing of the value is lost by leaving it out.
+    static func sameJSONText(_ sent: String, _ stored: String) -> Bool {
+        guard sent.utf8.count >= stored.utf8.count else { return false }
+        var sent = sent
+        var stored = stored
+        return sent.withUTF8 { sentBytes in
+            stored.withUTF8 { storedBytes in
+                if sentBytes.count == storedBytes.count { return sentBytes.elementsEqual(storedBytes) }
+                guard let first = storedBytes.first, first == UInt8(ascii: "[") || first == UInt8(ascii: "{") else { return false }
+                var inString = false
+                var escaped = false
+                var position = 0
+                for byte in sentBytes {
+                    if inString {
+                        if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                    } else if byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 {
+                        continue
+                    } else if byte == UInt8(ascii: "\"") {
+                        inString = true
+                    }
+                    guard position < storedBytes.count, storedBytes[position] == byte else { return false }
+                    position += 1
+                }
+                return position == storedBytes.count
+            }
+        }
     }
 
     static func write(_ value: AnyValue, into out: inout JSONWriter) {

@@ -132,7 +132,7 @@ public enum SpanMapper {
             endTimeUnixNano: end,
             statusCode: span.status.code.rawValue,
             statusMessage: span.status.message.isEmpty ? nil : span.status.message,
-            attributesJSON: AttributeJSON.object(span.attributes),
+            attributesJSON: AttributeJSON.object(span.attributes, leavingOut: [prompt?.text, completion?.text].compactMap { $0 }),
             resourceJSON: resourceJSON,
             cacheWriteTokens: view.firstInteger(FieldSources.cacheWriteTokens),
             conversationID: view.firstText(FieldSources.conversationID),
