@@ -13,8 +13,8 @@ public enum Cost {
         let output = Double(max(0, record.outputTokens ?? 0))
         let reasoning = Double(max(0, record.reasoningTokens ?? 0))
         let names = ((record.provider ?? "") + " " + (record.model ?? "")).lowercased()
-        let cacheApart = names.contains("anthropic") || names.contains("claude") || input < read + write
-        let reasoningApart = names.contains("gemini") || names.contains("gcp.")
+        let cacheApart = mentions(names, "anthropic") || mentions(names, "claude") || input < read + write
+        let reasoningApart = mentions(names, "gemini") || mentions(names, "gcp.")
 
         guard let inputRate = rates.input ?? (input + read + write == 0 ? 0 : nil),
               let outputRate = rates.output ?? (output + reasoning == 0 ? 0 : nil) else { return nil }
@@ -23,6 +23,20 @@ public enum Cost {
         dollars += output * outputRate
         if reasoningApart { dollars += reasoning * (rates.reasoning ?? outputRate) }
         return dollars / 1_000_000
+    }
+
+    /// Whether `text` holds `word`, byte for byte. Foundation's `contains` bridges both to
+    /// NSString, which cost more than the rest of pricing a row (`make bench-instructions`).
+    static func mentions(_ text: String, _ word: StaticString) -> Bool {
+        var text = text
+        return text.withUTF8 { haystack in
+            word.withUTF8Buffer { needle in
+                guard needle.count <= haystack.count else { return false }
+                return (0...(haystack.count - needle.count)).contains { start in
+                    haystack[start] == needle[0] && (1..<needle.count).allSatisfy { haystack[start + $0] == needle[$0] }
+                }
+            }
+        }
     }
 
     /// Gives each record without a reported cost its cost at `table`'s prices (`cost_source`
