@@ -6,23 +6,32 @@ import OTLPCodec
 struct SpanAttributes {
     let span: Span
     private let byKey: [String: AnyValue]
+    /// Bit n is set when some key is n bytes long (mod 64). Most lookups are of another dialect's
+    /// keys, absent here: this answers most of them without hashing the key.
+    private let keyLengths: UInt64
 
     init(_ span: Span) {
         self.span = span
         var byKey: [String: AnyValue] = [:]
         byKey.reserveCapacity(span.attributes.count)
+        var keyLengths: UInt64 = 0
         for attribute in span.attributes where byKey[attribute.key] == nil && attribute.value.value != nil {
             byKey[attribute.key] = attribute.value
+            keyLengths |= 1 << UInt64(attribute.key.utf8.count & 63)
         }
         self.byKey = byKey
+        self.keyLengths = keyLengths
     }
 
-    subscript(key: String) -> AnyValue? { byKey[key] }
+    subscript(key: String) -> AnyValue? {
+        guard keyLengths & (1 << UInt64(key.utf8.count & 63)) != 0 else { return nil }
+        return byKey[key]
+    }
 
     func value(_ source: ValueSource) -> AnyValue? {
         switch source {
         case .attribute(let key):
-            return byKey[key]
+            return self[key]
         case .event(let name, let key):
             for event in span.events where event.name == name {
                 if let attribute = event.attributes.first(where: { $0.key == key }), attribute.value.value != nil {
@@ -31,7 +40,7 @@ struct SpanAttributes {
             }
             return nil
         case .json(let key, let path):
-            guard case .stringValue(let text)? = byKey[key]?.value else { return nil }
+            guard case .stringValue(let text)? = self[key]?.value else { return nil }
             return Self.member(of: text, at: path)
         }
     }
