@@ -1,3 +1,4 @@
+import LLMLog
 /// Every bound the decoders enforce, stated in one place. Crossing one answers 413 (sizes and
 /// counts) or 400 (nesting), never a crash.
 public struct DecodingLimits: Sendable {
@@ -123,11 +124,13 @@ extension DecodingLimits {
         var text = text
         return text.withUTF8 { bytes in
             var extra = 0
-            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                switch byte {
+            var index = JSONEscaping.next(in: bytes, from: 0)
+            while index < bytes.count {
+                switch bytes[index] {
                 case 0x08, 0x09, 0x0A, 0x0C, 0x0D, UInt8(ascii: "\""), UInt8(ascii: "\\"): extra += 1
                 default: extra += 5
                 }
+                index = JSONEscaping.next(in: bytes, from: index + 1)
             }
             return bytes.count + extra
         }

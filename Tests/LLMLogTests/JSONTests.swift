@@ -3,6 +3,30 @@ import LLMLog
 
 /// The one JSON value, parser and writer that attributes, messages and `logs --json` share.
 @Suite struct JSONTests {
+    /// The word-at-a-time search finds the same bytes as a byte-by-byte one, wherever they fall.
+    @Test func theEscapeSearchFindsEveryByteThatNeedsOne() {
+        var state: UInt64 = 12_345
+        for length in 0..<70 {
+            for _ in 0..<40 {
+                let bytes: [UInt8] = (0..<length).map { _ in
+                    state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                    let pick = Int(state >> 58)
+                    return pick < 2 ? [0x00, 0x1F, 0x22, 0x5C, 0x20, 0x7F, 0xFF, 0x21][Int(state >> 40) & 7] : UInt8(0x30 + pick)
+                }
+                let expected = bytes.indices.filter { bytes[$0] < 0x20 || bytes[$0] == 0x22 || bytes[$0] == 0x5C }
+                var found: [Int] = []
+                bytes.withUnsafeBufferPointer { buffer in
+                    var index = JSONEscaping.next(in: buffer, from: 0)
+                    while index < buffer.count {
+                        found.append(index)
+                        index = JSONEscaping.next(in: buffer, from: index + 1)
+                    }
+                }
+                #expect(found == expected, "\(bytes)")
+            }
+        }
+    }
+
     @Test func objectsAreWrittenWithSortedKeys() throws {
         let value = try JSONParser.parse(Array(#"{"b":1,"a":{"d":[true,null],"c":"x"}}"#.utf8), maxDepth: 10)
         #expect(value.serialized == #"{"a":{"c":"x","d":[true,null]},"b":1}"#)
