@@ -51,27 +51,51 @@ public enum AttributeJSON {
         guard sent.utf8.count >= stored.utf8.count else { return false }
         var sent = sent
         var stored = stored
-        return sent.withUTF8 { sentBytes in
-            stored.withUTF8 { storedBytes in
-                if sentBytes.count == storedBytes.count { return sentBytes.elementsEqual(storedBytes) }
-                guard let first = storedBytes.first, first == UInt8(ascii: "[") || first == UInt8(ascii: "{") else { return false }
-                var inString = false
-                var escaped = false
-                var position = 0
-                for byte in sentBytes {
-                    if inString {
-                        if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
-                    } else if byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 {
-                        continue
-                    } else if byte == UInt8(ascii: "\"") {
-                        inString = true
-                    }
-                    guard position < storedBytes.count, storedBytes[position] == byte else { return false }
-                    position += 1
-                }
-                return position == storedBytes.count
+        return sent.withUTF8 { sent in
+            stored.withUTF8 { stored in
+                if sent.count == stored.count { return sent.elementsEqual(stored) }
+                guard let first = stored.first, first == UInt8(ascii: "[") || first == UInt8(ascii: "{") else { return false }
+                return sameTokens(sent, stored)
             }
         }
+    }
+
+    /// Walks both texts: whitespace in `sent` between tokens is skipped; a string is compared in
+    /// runs up to its next quote, backslash or control byte (found eight bytes at a time).
+    private static func sameTokens(_ sent: UnsafeBufferPointer<UInt8>, _ stored: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let sentBase = sent.baseAddress, let storedBase = stored.baseAddress else { return false }
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        var i = 0
+        var j = 0
+        while i < sent.count {
+            let byte = sent[i]
+            if byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 {
+                i += 1
+                continue
+            }
+            guard j < stored.count, stored[j] == byte else { return false }
+            i += 1
+            j += 1
+            guard byte == quote else { continue }
+            while true {
+                let end = JSONEscaping.next(in: sent, from: i)
+                let run = end - i
+                guard j + run <= stored.count, memcmp(sentBase + i, storedBase + j, run) == 0 else { return false }
+                i = end
+                j += run
+                guard i < sent.count, j < stored.count, sent[i] == stored[j] else { return false }
+                let special = sent[i]
+                i += 1
+                j += 1
+                if special == quote { break }
+                if special == backslash {
+                    guard i < sent.count, j < stored.count, sent[i] == stored[j] else { return false }
+                    i += 1
+                    j += 1
+                }
+            }
+        }
+        return j == stored.count
     }
 
     static func write(_ value: AnyValue, into out: inout JSONWriter) {

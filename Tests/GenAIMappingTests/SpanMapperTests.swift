@@ -143,6 +143,10 @@ import TestSupport
         #expect(!AttributeJSON.sameJSONText(#"[{"role":"user","parts":[{"type":"text","content":"a  b\" c"}]}]"#, stored))
         #expect(!AttributeJSON.sameJSONText(#"[{"role": "user"}]"#, #"[{"role":"user"}]x"#))
         #expect(!AttributeJSON.sameJSONText("hello  world", "helloworld"))
+        let escapes = #"{"a":"x\n\\ \"y\"","b":[1,2]}"#
+        #expect(AttributeJSON.sameJSONText(#"{ "a": "x\n\\ \"y\"", "b": [1, 2] }"#, escapes))
+        #expect(!AttributeJSON.sameJSONText(#"{ "a": "x\n\\ \"z\"", "b": [1, 2] }"#, escapes))
+        #expect(!AttributeJSON.sameJSONText(#"{ "a": "x\n\\ \"y\"", "b": [1, 2] "#, escapes))
     }
 
     /// Attributes and messages are written by one writer: the same value comes out the same.
