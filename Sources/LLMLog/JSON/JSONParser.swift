@@ -184,7 +184,8 @@ public struct JSONParser {
         index += 1
         let start = index
         // Fast path: no escapes, so the bytes between the quotes are the string.
-        while index < bytes.count {
+        index = bytes.withUnsafeBufferPointer { JSONEscaping.next(in: $0, from: start) }
+        if index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 guard let text = String(validating: bytes[start..<index], as: UTF8.self) else {
@@ -193,9 +194,7 @@ public struct JSONParser {
                 index += 1
                 return text
             }
-            if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw failure("control character in a string") }
-            index += 1
         }
         var scalars: [UInt8] = Array(bytes[start..<index])
         while true {
