@@ -7,12 +7,13 @@ import OTLPCodec
 /// bytes as base64 and an empty value as null.
 public enum AttributeJSON {
     /// `{"key": value, ...}`, keys sorted as in every JSON text Ingate writes; a repeated key keeps
-    /// its first value (OTLP keys must be unique). A string value that is one of `stored` (the
-    /// prompt and completion as their columns hold them), exactly or as the same JSON text with
-    /// other whitespace between tokens, is left out: the row has it already.
-    public static func object(_ attributes: [KeyValue], leavingOut stored: [String] = []) -> String {
+    /// its first value (OTLP keys must be unique). An attribute of `contentKeys` whose string value
+    /// is one of `stored` (the prompt and completion as their columns hold them), exactly or as
+    /// the same JSON text with other whitespace between tokens, is left out: the row has it already.
+    /// Another attribute that happens to hold the same text stays.
+    public static func object(_ attributes: [KeyValue], leavingOut stored: [String] = [], contentKeys: Set<String> = []) -> String {
         var out = JSONWriter(capacity: attributes.count * 48)
-        writeObject(attributes, leavingOut: stored, into: &out)
+        writeObject(attributes, leavingOut: stored, contentKeys: contentKeys, into: &out)
         return out.text
     }
 
@@ -22,7 +23,8 @@ public enum AttributeJSON {
         return out.text
     }
 
-    static func writeObject(_ attributes: [KeyValue], leavingOut stored: [String] = [], into out: inout JSONWriter) {
+    static func writeObject(_ attributes: [KeyValue], leavingOut stored: [String] = [], contentKeys: Set<String> = [],
+                            into out: inout JSONWriter) {
         out.raw("{")
         var first = true
         var previous: String?
@@ -30,7 +32,7 @@ public enum AttributeJSON {
         for (_, attribute) in attributes.enumerated().sorted(by: { ($0.element.key, $0.offset) < ($1.element.key, $1.offset) }) {
             guard attribute.key != previous else { continue }
             previous = attribute.key
-            if isOneOf(attribute.value, stored) { continue }
+            if isOneOf(attribute.value, stored), contentKeys.contains(attribute.key) { continue }
             if !first { out.raw(",") }
             first = false
             out.string(attribute.key)

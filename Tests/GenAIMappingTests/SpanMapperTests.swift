@@ -127,9 +127,12 @@ import TestSupport
             "gen_ai.request.model": OTLP.string("gpt-4o"),
             "gen_ai.input.messages": OTLP.string(#"[{"role": "user", "content": "Hello"}]"#),
             "gen_ai.output.messages": OTLP.string(canonical),
+            "app.copy": OTLP.string(canonical),
         ]))
         #expect(record.completion == canonical)
         #expect(!record.attributesJSON.contains("gen_ai.output.messages"))
+        // Not a content attribute: the same text stays.
+        #expect(record.attributesJSON.contains("\"app.copy\""))
         #expect(record.prompt != #"[{"role": "user", "content": "Hello"}]"#)
         #expect(record.attributesJSON.contains(#""gen_ai.input.messages":"[{\"role\": \"user\", \"content\": \"Hello\"}]""#))
     }
