@@ -29,7 +29,11 @@ public enum AttributeJSON {
         var first = true
         var previous: String?
         // Sorted by key, then by position, so that the first of a repeated key comes first.
-        for (_, attribute) in attributes.enumerated().sorted(by: { ($0.element.key, $0.offset) < ($1.element.key, $1.offset) }) {
+        let order = attributes.indices.sorted { a, b in
+            let (left, right) = (attributes[a].key, attributes[b].key)
+            return left == right ? a < b : left < right
+        }
+        for attribute in order.lazy.map({ attributes[$0] }) {
             guard attribute.key != previous else { continue }
             previous = attribute.key
             if isOneOf(attribute.value, stored), contentKeys.contains(attribute.key) { continue }

@@ -5,27 +5,30 @@ import OTLPCodec
 /// A span's attributes and events, looked up by the sources in `FieldSources`.
 struct SpanAttributes {
     let span: Span
-    private let byKey: [String: AnyValue]
+    /// The attributes, scanned in order: a span has tens of them, so comparing a key's length
+    /// first and its bytes only when the lengths agree costs less than hashing every key into a
+    /// dictionary (which was a tenth of mapping a span).
+    private let attributes: [KeyValue]
     /// Bit n is set when some key is n bytes long (mod 64). Most lookups are of another dialect's
-    /// keys, absent here: this answers most of them without hashing the key.
+    /// keys, absent here: this answers most of them without a scan.
     private let keyLengths: UInt64
 
     init(_ span: Span) {
         self.span = span
-        var byKey: [String: AnyValue] = [:]
-        byKey.reserveCapacity(span.attributes.count)
+        attributes = span.attributes
         var keyLengths: UInt64 = 0
-        for attribute in span.attributes where byKey[attribute.key] == nil && attribute.value.value != nil {
-            byKey[attribute.key] = attribute.value
-            keyLengths |= 1 << UInt64(attribute.key.utf8.count & 63)
-        }
-        self.byKey = byKey
+        for attribute in attributes { keyLengths |= 1 << UInt64(attribute.key.utf8.count & 63) }
         self.keyLengths = keyLengths
     }
 
+    /// The first attribute of this key that holds a value.
     subscript(key: String) -> AnyValue? {
-        guard keyLengths & (1 << UInt64(key.utf8.count & 63)) != 0 else { return nil }
-        return byKey[key]
+        let length = key.utf8.count
+        guard keyLengths & (1 << UInt64(length & 63)) != 0 else { return nil }
+        for attribute in attributes where attribute.key.utf8.count == length && attribute.key == key && attribute.value.value != nil {
+            return attribute.value
+        }
+        return nil
     }
 
     func value(_ source: ValueSource) -> AnyValue? {

@@ -72,7 +72,11 @@ public enum SpanMapper {
     }
 
     /// The rule that keeps a span, on its attribute keys alone: the decoder's filter.
-    public static let genAIKeyFilter: SpanKeyFilter = { keys in keys.contains(where: isGenAIKey) }
+    public static let genAIKeyFilter: SpanKeyFilter = { key in
+        genAIPrefixBytes.contains { key.starts(with: $0) } || genAIKeyBytes.contains { key.elementsEqual($0) }
+    }
+    private static let genAIPrefixBytes = FieldSources.genAIPrefixes.map { Array($0.utf8) }
+    private static let genAIKeyBytes = FieldSources.genAIKeys.map { Array($0.utf8) }
 
     static func isGenAIKey(_ key: String) -> Bool {
         FieldSources.genAIPrefixes.contains { key.hasPrefix($0) } || FieldSources.genAIKeys.contains(key)

@@ -1,8 +1,17 @@
 import SwiftProtobuf
 
-/// Decides from a span's attribute keys alone whether the span is wanted; the decoder builds
-/// only the spans it keeps.
-public typealias SpanKeyFilter = @Sendable (_ attributeKeys: [String]) -> Bool
+/// Decides from a span's attribute keys alone whether the span is wanted: it is when the filter
+/// accepts one of its keys, given as UTF-8 bytes (read in place from the wire, no string built).
+/// The decoder builds only the spans it keeps.
+public typealias SpanKeyFilter = @Sendable (_ attributeKey: UnsafeBufferPointer<UInt8>) -> Bool
+
+/// Whether `filter` keeps a span with these attribute keys.
+func keepsSpan(_ filter: SpanKeyFilter, _ keys: some Sequence<String>) -> Bool {
+    keys.contains { key in
+        var key = key
+        return key.withUTF8(filter)
+    }
+}
 
 /// An export as decoded: the spans kept, and how many spans the filter skipped unbuilt.
 public struct DecodedTraces: Sendable {
@@ -44,7 +53,7 @@ public struct ExportDecoder: Sendable {
                 for r in export.resourceSpans.indices {
                     for s in export.resourceSpans[r].scopeSpans.indices {
                         let spans = export.resourceSpans[r].scopeSpans[s].spans
-                        let kept = spans.filter { filter($0.attributes.map(\.key)) }
+                        let kept = spans.filter { keepsSpan(filter, $0.attributes.lazy.map(\.key)) }
                         skipped += spans.count - kept.count
                         export.resourceSpans[r].scopeSpans[s].spans = kept
                     }
@@ -95,7 +104,7 @@ public struct ExportDecoder: Sendable {
                     defer { position += 1 }
                     if let filter {
                         let kept = try verdicts.map { $0[position] }
-                            ?? filter(Ingate_Lazy_SpanAttributeKeys(serializedBytes: encoded, options: keysOnly).attributes.map(\.key))
+                            ?? keepsSpan(filter, Ingate_Lazy_SpanAttributeKeys(serializedBytes: encoded, options: keysOnly).attributes.lazy.map(\.key))
                         guard kept else {
                             skipped += 1
                             continue

@@ -38,7 +38,7 @@ struct ProtobufShapeCheck {
                         try check.limit(check.count(3, in: event), limits.maxAttributesPerSpan, "a span event", "attributes")
                     }
                     try check.limit(events, limits.maxEventsPerSpan, "a span", "events")
-                    let kept = filter?(check.attributeKeys(span)) ?? true
+                    let kept = filter.map { check.keeps(span, $0) } ?? true
                     keptSpans.append(kept)
                     if kept {
                         values += check.values(in: span, as: .span)
@@ -50,11 +50,13 @@ struct ProtobufShapeCheck {
         return (values, keptSpans)
     }
 
-    /// A span's attribute keys (Span.attributes = 9 { key = 1 }), for the filter; invalid UTF-8 is
-    /// repaired here and refused by the decoder.
-    private func attributeKeys(_ span: Range<Int>) -> [String] {
-        fields(9, in: span).flatMap { keyValue in
-            fields(1, in: keyValue).map { String(decoding: bytes[$0], as: UTF8.self) }
+    /// Whether `filter` keeps the span: some attribute key (Span.attributes = 9 { key = 1 }) that
+    /// it accepts, read in place. Invalid UTF-8 is the decoder's to refuse.
+    private func keeps(_ span: Range<Int>, _ filter: SpanKeyFilter) -> Bool {
+        bytes.withUnsafeBufferPointer { buffer in
+            fields(9, in: span).contains { keyValue in
+                fields(1, in: keyValue).contains { filter(UnsafeBufferPointer(rebasing: buffer[$0])) }
+            }
         }
     }
 
@@ -104,18 +106,16 @@ struct ProtobufShapeCheck {
     enum Holder {
         case resource, scope, span, event, link, logRecord, keyValue, anyValue, arrayValue, keyValueList
 
-        var children: [(field: UInt64, holder: Holder)] {
-            switch self {
-            case .resource: [(1, .keyValue)]
-            case .scope: [(3, .keyValue)]
-            case .span: [(9, .keyValue), (11, .event), (13, .link)]
-            case .event: [(3, .keyValue)]
-            case .link: [(4, .keyValue)]
-            case .logRecord: [(5, .anyValue), (6, .keyValue)]
-            case .keyValue: [(2, .anyValue)]
-            case .anyValue: [(5, .arrayValue), (6, .keyValueList)]
-            case .arrayValue: [(1, .anyValue)]
-            case .keyValueList: [(1, .keyValue)]
+        /// The holder a field of this message holds values through, if any.
+        func child(_ field: UInt64) -> Holder? {
+            switch (self, field) {
+            case (.resource, 1), (.scope, 3), (.span, 9), (.event, 3), (.link, 4), (.logRecord, 6), (.keyValueList, 1): .keyValue
+            case (.span, 11): .event
+            case (.span, 13): .link
+            case (.logRecord, 5), (.keyValue, 2), (.arrayValue, 1): .anyValue
+            case (.anyValue, 5): .arrayValue
+            case (.anyValue, 6): .keyValueList
+            default: nil
             }
         }
     }
@@ -132,10 +132,10 @@ struct ProtobufShapeCheck {
                 continue
             }
             stack[stack.count - 1].index = frame.index
-            guard let payload, let child = frame.holder.children.first(where: { $0.field == number }) else { continue }
+            guard let payload, let child = frame.holder.child(number) else { continue }
             count += 1
             if stack.count < 2 * limits.maxNestingDepth + 8 {
-                stack.append((payload.lowerBound, payload.upperBound, child.holder))
+                stack.append((payload.lowerBound, payload.upperBound, child))
             }
         }
         return count
@@ -151,13 +151,24 @@ struct ProtobufShapeCheck {
         return count
     }
 
-    /// The byte ranges of every length-delimited occurrence of `field` in `range`.
-    private func fields(_ field: UInt64, in range: Range<Int>) -> [Range<Int>] {
-        var found: [Range<Int>] = []
-        walk(range) { number, payload in
-            if number == field, let payload { found.append(payload) }
+    /// The byte ranges of every length-delimited occurrence of `field` in `range`, found as they
+    /// are iterated: the walk allocates nothing.
+    private func fields(_ field: UInt64, in range: Range<Int>) -> Fields {
+        Fields(check: self, field: field, index: range.lowerBound, end: range.upperBound)
+    }
+
+    struct Fields: Sequence, IteratorProtocol {
+        let check: ProtobufShapeCheck
+        let field: UInt64
+        var index: Int
+        let end: Int
+
+        mutating func next() -> Range<Int>? {
+            while let (number, payload) = check.nextField(&index, end: end) {
+                if number == field, let payload { return payload }
+            }
+            return nil
         }
-        return found
     }
 
     /// Calls `visit` for each top-level field of the message in `range` with its number and, for

@@ -32,7 +32,7 @@ public enum Redactor {
         case .string(let text): .string(redact(text))
         case .array(let items): .array(items.map(redact))
         case .object(let members):
-            .object(Dictionary(members.map { (redact($0.key), redact($0.value)) }, uniquingKeysWith: { first, _ in first }))
+            .object(JSONMembers(keepingFirst: members.map { (redact($0.key), redact($0.value)) }))
         case .null, .bool, .number: value
         }
     }

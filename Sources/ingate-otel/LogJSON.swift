@@ -18,7 +18,7 @@ enum LogJSON {
             case .real(let number): .double(number)
             }
         }
-        return JSONValue.object(object).serialized
+        return JSONValue.object(JSONMembers(object)).serialized
     }
 
     /// A JSON column as structure, so that the line nests it instead of quoting it.

@@ -34,7 +34,7 @@ struct Stats: ParsableCommand {
                     "cost_usd": stat.costUSD.map(JSONValue.double) ?? .null,
                 ]
                 if let name = Self.groupColumn(by) { object[name] = stat.group.map(JSONValue.string) ?? .null }
-                print(JSONValue.object(object).serialized)
+                print(JSONValue.object(JSONMembers(object)).serialized)
             }
             return
         }

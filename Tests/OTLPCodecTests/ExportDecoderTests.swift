@@ -144,7 +144,7 @@ import TestSupport
 
 @Suite struct FilteredDecodingTests {
     let export = OTLP.export(spans: [OTLP.httpSpan(number: 1), OTLP.chatSpan(number: 2), OTLP.httpSpan(number: 3), OTLP.chatSpan(number: 4)])
-    let keepChat: SpanKeyFilter = { keys in keys.contains { $0.hasPrefix("gen_ai.") } }
+    let keepChat: SpanKeyFilter = { key in key.starts(with: "gen_ai.".utf8) }
 
     @Test(arguments: [WireFormat.protobuf, .json])
     func onlyTheSpansTheFilterKeepsAreBuilt(format: WireFormat) throws {

@@ -121,10 +121,7 @@ enum ContentExtractor {
            case .stringValue(let text)? = body.value, let parsed = JSONValue.parse(text) {
             return parsed
         }
-        var members: [String: JSONValue] = [:]
-        for attribute in event.attributes where members[attribute.key] == nil {
-            members[attribute.key] = JSONValue.content(attribute.value)
-        }
+        var members = JSONMembers(keepingFirst: event.attributes.map { ($0.key, JSONValue.content($0.value)) })
         // A plain-string content must stay a string even if it looks like JSON.
         if let content = event.attributes.first(where: { $0.key == "content" })?.value, case .stringValue(let text)? = content.value {
             members["content"] = .string(text)
@@ -177,8 +174,7 @@ enum IndexedAttributes {
         if order.allSatisfy({ Int($0) != nil }) {
             return .array(order.sorted { Int($0)! < Int($1)! }.map { build(groups[$0]!) })
         }
-        var members: [String: JSONValue] = [:]
-        for key in order { members[String(key)] = build(groups[key]!) }
+        var members = JSONMembers(keepingLast: order.map { (String($0), build(groups[$0]!)) })
         // OpenInference names the part list `contents`; the normalizer reads `content`.
         if members["content"] == nil, let contents = members.removeValue(forKey: "contents") { members["content"] = contents }
         return .object(members)

@@ -74,6 +74,6 @@ public enum ContentPolicing {
 
     private static func withoutContent(_ attributesJSON: String) -> String {
         guard case .object(let members)? = JSONValue.parse(attributesJSON, maxDepth: 256) else { return attributesJSON }
-        return JSONValue.object(members.filter { !isContent($0.key) }).serialized
+        return JSONValue.object(JSONMembers(keepingFirst: members.filter { !isContent($0.key) })).serialized
     }
 }

@@ -16,9 +16,7 @@ extension JSONValue {
         case .doubleValue(let number)?: self = .double(number)
         case .arrayValue(let array)?: self = .array(array.values.map(JSONValue.init))
         case .kvlistValue(let list)?:
-            var members: [String: JSONValue] = [:]
-            for pair in list.values where members[pair.key] == nil { members[pair.key] = JSONValue(pair.value) }
-            self = .object(members)
+            self = .object(JSONMembers(keepingFirst: list.values.map { ($0.key, JSONValue($0.value)) }))
         case .bytesValue(let bytes)?: self = .string(bytes.base64EncodedString())
         case .stringValueStrindex?, nil: self = .null
         }

@@ -200,7 +200,7 @@ enum MessageNormalizer {
     ]
 
     private static func isContentBlock(_ value: JSONValue) -> Bool {
-        guard case .object(let members) = value, members.count == 1, let key = members.keys.first else { return false }
+        guard case .object(let members) = value, members.count == 1, let key = members.first?.key else { return false }
         return contentBlockKeys.contains(key)
     }
 

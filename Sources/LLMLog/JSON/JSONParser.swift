@@ -104,12 +104,12 @@ public struct JSONParser {
     private mutating func parseObject() throws(JSONParseError) -> JSONValue {
         try enter()
         index += 1
-        var members: [String: JSONValue] = [:]
+        var members: [JSONMembers.Element] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
             depth -= 1
-            return .object(members)
+            return .object(JSONMembers(keepingLast: members))
         }
         while true {
             skipWhitespace()
@@ -119,7 +119,7 @@ public struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':'") }
             index += 1
             skipWhitespace()
-            members[key] = try parseValue()
+            members.append((key, try parseValue()))
             skipWhitespace()
             guard index < bytes.count else { throw failure("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -127,7 +127,7 @@ public struct JSONParser {
             throw failure("expected ',' or '}'")
         }
         depth -= 1
-        return .object(members)
+        return .object(JSONMembers(keepingLast: members))
     }
 
     private mutating func parseArray() throws(JSONParseError) -> JSONValue {
@@ -188,7 +188,7 @@ public struct JSONParser {
         if index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                guard let text = String(validating: bytes[start..<index], as: UTF8.self) else {
+                guard let text = bytes.withUnsafeBufferPointer({ UTF8Text.string(UnsafeBufferPointer(rebasing: $0[start..<index])) }) else {
                     throw failure("invalid UTF-8 in a string")
                 }
                 index += 1
@@ -203,7 +203,7 @@ public struct JSONParser {
             switch byte {
             case UInt8(ascii: "\""):
                 index += 1
-                guard let text = String(validating: scalars, as: UTF8.self) else {
+                guard let text = scalars.withUnsafeBufferPointer(UTF8Text.string) else {
                     throw failure("invalid UTF-8 in a string")
                 }
                 return text
@@ -226,8 +226,11 @@ public struct JSONParser {
                 }
             default:
                 if byte < 0x20 { throw failure("control character in a string") }
-                scalars.append(byte)
-                index += 1
+                // Copy the run up to the next quote, backslash or control byte in one step:
+                // OTLP/JSON carries message lists as strings full of escaped quotes.
+                let end = bytes.withUnsafeBufferPointer { JSONEscaping.next(in: $0, from: index + 1) }
+                scalars.append(contentsOf: bytes[index..<end])
+                index = end
             }
         }
     }

@@ -6,7 +6,7 @@ public indirect enum JSONValue: Equatable, Sendable {
     case number(String)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
+    case object(JSONMembers)
 }
 
 extension JSONValue {
@@ -67,11 +67,11 @@ extension JSONValue {
             out.raw("]")
         case .object(let members):
             out.raw("{")
-            for (offset, key) in members.keys.sorted().enumerated() {
+            for (offset, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
                 if offset > 0 { out.raw(",") }
-                out.string(key)
+                out.string(member.key)
                 out.raw(":")
-                members[key]!.write(into: &out)
+                member.value.write(into: &out)
             }
             out.raw("}")
         }
