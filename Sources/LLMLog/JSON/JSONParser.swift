@@ -8,7 +8,9 @@ public enum JSONParseError: Error, Equatable, Sendable {
 
 /// A strict RFC 8259 parser with a nesting limit, so that hostile input cannot overflow the stack.
 public struct JSONParser {
-    private let bytes: [UInt8]
+    /// The text, borrowed for the parse: reading through a buffer pointer skips the array's
+    /// bounds checks and reference counting on every byte.
+    private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
     private var depth = 0
     private let maxDepth: Int
@@ -17,6 +19,18 @@ public struct JSONParser {
     private let maxValues: Int
 
     public static func parse(_ bytes: [UInt8], maxDepth: Int, maxValues: Int = .max) throws(JSONParseError) -> JSONValue {
+        try bytes.withUnsafeBufferPointer { buffer throws(JSONParseError) in try parse(buffer, maxDepth: maxDepth, maxValues: maxValues) }
+    }
+
+    public static func parse(_ text: String, maxDepth: Int, maxValues: Int = .max) throws(JSONParseError) -> JSONValue {
+        var text = text
+        // `withUTF8` rethrows untyped: carry the typed error out in a Result.
+        return try text.withUTF8 { buffer in
+            Result { () throws(JSONParseError) in try parse(buffer, maxDepth: maxDepth, maxValues: maxValues) }
+        }.get()
+    }
+
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, maxValues: Int = .max) throws(JSONParseError) -> JSONValue {
         var parser = JSONParser(bytes: bytes, maxDepth: maxDepth, maxValues: maxValues)
         parser.skipWhitespace()
         let value = try parser.parseValue()
@@ -52,7 +66,7 @@ public struct JSONParser {
         return count
     }
 
-    private init(bytes: [UInt8], maxDepth: Int, maxValues: Int) {
+    private init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, maxValues: Int) {
         self.bytes = bytes
         self.maxDepth = maxDepth
         self.maxValues = maxValues
@@ -184,11 +198,11 @@ public struct JSONParser {
         index += 1
         let start = index
         // Fast path: no escapes, so the bytes between the quotes are the string.
-        index = bytes.withUnsafeBufferPointer { JSONEscaping.next(in: $0, from: start) }
+        index = JSONEscaping.next(in: bytes, from: start)
         if index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                guard let text = bytes.withUnsafeBufferPointer({ UTF8Text.string(UnsafeBufferPointer(rebasing: $0[start..<index])) }) else {
+                guard let text = UTF8Text.string(UnsafeBufferPointer(rebasing: bytes[start..<index])) else {
                     throw failure("invalid UTF-8 in a string")
                 }
                 index += 1
@@ -228,7 +242,7 @@ public struct JSONParser {
                 if byte < 0x20 { throw failure("control character in a string") }
                 // Copy the run up to the next quote, backslash or control byte in one step:
                 // OTLP/JSON carries message lists as strings full of escaped quotes.
-                let end = bytes.withUnsafeBufferPointer { JSONEscaping.next(in: $0, from: index + 1) }
+                let end = JSONEscaping.next(in: bytes, from: index + 1)
                 scalars.append(contentsOf: bytes[index..<end])
                 index = end
             }

@@ -21,7 +21,7 @@ extension JSONValue {
     public static func parse(_ text: String, maxDepth: Int) -> JSONValue? {
         let first = text.utf8.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
         guard first == UInt8(ascii: "[") || first == UInt8(ascii: "{") else { return nil }
-        return try? JSONParser.parse(Array(text.utf8), maxDepth: maxDepth)
+        return try? JSONParser.parse(text, maxDepth: maxDepth)
     }
 
     public subscript(key: String) -> JSONValue? {

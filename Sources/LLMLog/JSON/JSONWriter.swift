@@ -15,7 +15,8 @@ public struct JSONWriter {
     }
 
     public mutating func raw(_ text: String) {
-        bytes.append(contentsOf: text.utf8)
+        var text = text
+        text.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
     public mutating func byte(_ value: UInt8) {
