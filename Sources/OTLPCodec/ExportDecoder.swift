@@ -110,7 +110,8 @@ public struct ExportDecoder: Sendable {
                             continue
                         }
                     }
-                    scopeSpans.spans.append(try Span(serializedBytes: encoded, options: options))
+                    let direct = encoded.withUnsafeBytes { SpanWireDecoder.decode($0, maxDepth: options.messageDepthLimit) }
+                    scopeSpans.spans.append(try direct ?? Span(serializedBytes: encoded, options: options))
                 }
                 return scopeSpans
             }
