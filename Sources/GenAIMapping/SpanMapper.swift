@@ -79,7 +79,8 @@ public enum SpanMapper {
     private static let genAIKeyBytes = FieldSources.genAIKeys.map { Array($0.utf8) }
 
     static func isGenAIKey(_ key: String) -> Bool {
-        FieldSources.genAIPrefixes.contains { key.hasPrefix($0) } || FieldSources.genAIKeys.contains(key)
+        var key = key
+        return key.withUTF8(genAIKeyFilter)
     }
 
     struct Rejection: Error { let text: String }

@@ -5,10 +5,10 @@
 /// million empty array elements is two megabytes on the wire and a hundred as messages.
 /// Only the fields that repeat are looked at; the decoder still validates everything else.
 struct ProtobufShapeCheck {
-    private let bytes: [UInt8]
+    private let bytes: UnsafeBufferPointer<UInt8>
     private let limits: DecodingLimits
 
-    private init(_ bytes: [UInt8], limits: DecodingLimits) {
+    private init(_ bytes: UnsafeBufferPointer<UInt8>, limits: DecodingLimits) {
         self.bytes = bytes
         self.limits = limits
     }
@@ -21,7 +21,13 @@ struct ProtobufShapeCheck {
     /// read every span's keys a second time.
     static func check(traces bytes: [UInt8], limits: DecodingLimits,
                       keeping filter: SpanKeyFilter?) throws(DecodeError) -> (values: Int, keptSpans: [Bool]) {
-        let check = ProtobufShapeCheck(bytes, limits: limits)
+        try bytes.withUnsafeBufferPointer { buffer throws(DecodeError) in
+            try ProtobufShapeCheck(buffer, limits: limits).traces(keeping: filter)
+        }
+    }
+
+    private func traces(keeping filter: SpanKeyFilter?) throws(DecodeError) -> (values: Int, keptSpans: [Bool]) {
+        let check = self
         var values = 0
         var keptSpans: [Bool] = []
         // ExportTraceServiceRequest.resource_spans = 1
@@ -53,17 +59,19 @@ struct ProtobufShapeCheck {
     /// Whether `filter` keeps the span: some attribute key (Span.attributes = 9 { key = 1 }) that
     /// it accepts, read in place. Invalid UTF-8 is the decoder's to refuse.
     private func keeps(_ span: Range<Int>, _ filter: SpanKeyFilter) -> Bool {
-        bytes.withUnsafeBufferPointer { buffer in
-            fields(9, in: span).contains { keyValue in
-                fields(1, in: keyValue).contains { filter(UnsafeBufferPointer(rebasing: buffer[$0])) }
-            }
+        fields(9, in: span).contains { keyValue in
+            fields(1, in: keyValue).contains { filter(UnsafeBufferPointer(rebasing: bytes[$0])) }
         }
     }
 
     /// Checks an encoded `ExportLogsServiceRequest`, whose records are all built: attributes per
     /// record within their limit. Returns every value decoding it will build.
     static func check(logs bytes: [UInt8], limits: DecodingLimits) throws(DecodeError) -> Int {
-        let check = ProtobufShapeCheck(bytes, limits: limits)
+        try bytes.withUnsafeBufferPointer { buffer throws(DecodeError) in try ProtobufShapeCheck(buffer, limits: limits).logs() }
+    }
+
+    private func logs() throws(DecodeError) -> Int {
+        let check = self
         var values = 0
         // ExportLogsServiceRequest.resource_logs = 1 { resource = 1, scope_logs = 2 }
         for resourceLogs in check.fields(1, in: 0..<bytes.count) {
@@ -125,17 +133,18 @@ struct ProtobufShapeCheck {
     /// `maxValues`, or below `maxNestingDepth` levels, where the decoder refuses the body anyway.
     private func values(in range: Range<Int>, as holder: Holder) -> Int {
         var count = 0
-        var stack = [(index: range.lowerBound, end: range.upperBound, holder: holder)]
-        while var frame = stack.last, count <= limits.maxValues {
-            guard let (number, payload) = nextField(&frame.index, end: frame.end) else {
+        var stack = [(reader: reader(range), holder: holder)]
+        while let frame = stack.last, count <= limits.maxValues {
+            var reader = frame.reader
+            guard let (number, payload) = reader.field() else {
                 stack.removeLast()
                 continue
             }
-            stack[stack.count - 1].index = frame.index
+            stack[stack.count - 1].reader = reader
             guard let payload, let child = frame.holder.child(number) else { continue }
             count += 1
             if stack.count < 2 * limits.maxNestingDepth + 8 {
-                stack.append((payload.lowerBound, payload.upperBound, child))
+                stack.append((self.reader(payload), child))
             }
         }
         return count
@@ -154,69 +163,31 @@ struct ProtobufShapeCheck {
     /// The byte ranges of every length-delimited occurrence of `field` in `range`, found as they
     /// are iterated: the walk allocates nothing.
     private func fields(_ field: UInt64, in range: Range<Int>) -> Fields {
-        Fields(check: self, field: field, index: range.lowerBound, end: range.upperBound)
+        Fields(reader: reader(range), field: field)
     }
 
     struct Fields: Sequence, IteratorProtocol {
-        let check: ProtobufShapeCheck
+        var reader: WireReader
         let field: UInt64
-        var index: Int
-        let end: Int
 
         mutating func next() -> Range<Int>? {
-            while let (number, payload) = check.nextField(&index, end: end) {
+            while let (number, payload) = reader.field() {
                 if number == field, let payload { return payload }
             }
             return nil
         }
     }
 
+    private func reader(_ range: Range<Int>) -> WireReader {
+        WireReader(bytes: bytes, index: range.lowerBound, end: range.upperBound)
+    }
+
     /// Calls `visit` for each top-level field of the message in `range` with its number and, for
     /// length-delimited fields, its payload. Stops quietly at malformed framing.
     private func walk(_ range: Range<Int>, _ visit: (UInt64, Range<Int>?) -> Void) {
-        var index = range.lowerBound
-        while let (number, payload) = nextField(&index, end: range.upperBound) {
+        var reader = reader(range)
+        while let (number, payload) = reader.field() {
             visit(number, payload)
         }
-    }
-
-    /// The field at `index` (its number, and its payload when length-delimited), moving past it;
-    /// nil at the end or at malformed framing.
-    private func nextField(_ index: inout Int, end: Int) -> (UInt64, Range<Int>?)? {
-        guard index < end, let tag = varint(&index, end: end) else { return nil }
-        let number = tag >> 3
-        switch tag & 7 {
-        case 0:
-            guard varint(&index, end: end) != nil else { return nil }
-            return (number, nil)
-        case 1:
-            guard end - index >= 8 else { return nil }
-            index += 8
-            return (number, nil)
-        case 2:
-            guard let length = varint(&index, end: end), length <= UInt64(end - index) else { return nil }
-            let payload = index..<index + Int(length)
-            index = payload.upperBound
-            return (number, payload)
-        case 5:
-            guard end - index >= 4 else { return nil }
-            index += 4
-            return (number, nil)
-        default:
-            return nil
-        }
-    }
-
-    private func varint(_ index: inout Int, end: Int) -> UInt64? {
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        while index < end, shift < 64 {
-            let byte = bytes[index]
-            index += 1
-            value |= UInt64(byte & 0x7F) << shift
-            if byte & 0x80 == 0 { return value }
-            shift += 7
-        }
-        return nil
     }
 }

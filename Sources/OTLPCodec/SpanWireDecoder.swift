@@ -1,5 +1,4 @@
 import Foundation
-import LLMLog
 
 /// Decodes one encoded `Span` straight from its bytes into the generated message, for the spans
 /// the filter keeps. swift-protobuf's generic decoding asks the runtime for type metadata per
@@ -205,69 +204,5 @@ struct SeenFields {
         guard field < 64, bits & (1 << field) == 0 else { return false }
         bits |= 1 << field
         return true
-    }
-}
-
-/// Reads protobuf wire format from a borrowed buffer; every read returns nil at malformed or
-/// truncated framing.
-struct WireReader {
-    let bytes: UnsafeBufferPointer<UInt8>
-    var index: Int
-    let end: Int
-
-    var atEnd: Bool { index >= end }
-
-    /// The next field's number and wire type; nil for field 0 and for groups.
-    mutating func tag() -> (UInt64, UInt64)? {
-        guard let tag = varint() else { return nil }
-        let field = tag >> 3
-        let wire = tag & 7
-        guard field > 0, wire != 3, wire != 4 else { return nil }
-        return (field, wire)
-    }
-
-    mutating func varint() -> UInt64? {
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        while index < end {
-            let byte = bytes[index]
-            index += 1
-            // The tenth byte may only hold the top bit; swift-protobuf judges anything longer.
-            guard shift < 63 || byte <= 1 else { return nil }
-            value |= UInt64(byte & 0x7F) << shift
-            if byte & 0x80 == 0 { return value }
-            shift += 7
-        }
-        return nil
-    }
-
-    mutating func fixed64() -> UInt64? {
-        guard end - index >= 8 else { return nil }
-        defer { index += 8 }
-        return UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self))
-    }
-
-    mutating func fixed32() -> UInt32? {
-        guard end - index >= 4 else { return nil }
-        defer { index += 4 }
-        return UInt32(littleEndian: UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt32.self))
-    }
-
-    /// The byte range of a length-delimited field, moving past it.
-    mutating func payload() -> Range<Int>? {
-        guard let length = varint(), length <= UInt64(end - index) else { return nil }
-        let range = index..<index + Int(length)
-        index = range.upperBound
-        return range
-    }
-
-    mutating func string() -> String? {
-        guard let range = payload() else { return nil }
-        return UTF8Text.string(UnsafeBufferPointer(rebasing: bytes[range]))
-    }
-
-    mutating func data() -> Data? {
-        guard let range = payload() else { return nil }
-        return Data(UnsafeBufferPointer(rebasing: bytes[range]))
     }
 }
