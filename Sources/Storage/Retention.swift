@@ -55,8 +55,11 @@ extension SQLiteLogStore {
         guard try mode.step(), mode.int64(0) == 2 else { return 0 }
         let free = try db.prepare("PRAGMA freelist_count")
         guard try free.step(), let pages = free.int64(0), pages > 0 else { return 0 }
-        // At most 4 MiB of 4 KiB pages per pass, to keep the write lock short.
-        let step = min(pages, 1_024)
+        // At most 4 MiB per pass, to keep the write lock short (pages are 4 KiB in older files,
+        // 16 KiB in new ones).
+        let size = try db.prepare("PRAGMA page_size")
+        guard try size.step(), let pageSize = size.int64(0), pageSize > 0 else { return 0 }
+        let step = min(pages, max(1, (4 << 20) / pageSize))
         try db.execute("PRAGMA incremental_vacuum(\(step))")
         return Int(step)
     }

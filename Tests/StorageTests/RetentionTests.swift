@@ -66,6 +66,19 @@ import Testing
         #expect(try count(store, "PRAGMA page_count") < before - Int64(freed) / 2)
     }
 
+    @Test func aNewDatabaseHasSixteenKiBPagesAndAnOldOneKeepsItsOwn() throws {
+        let fresh = try StoreFixture().open()
+        #expect(try count(fresh, "PRAGMA page_size") == Int64(SQLiteLogStore.pageSize))
+        #expect(try count(fresh, "PRAGMA cache_size") == -Int64(SQLiteLogStore.pageCacheKiB))
+        let fixture = StoreFixture()
+        let old = try SQLiteConnection(path: fixture.path)
+        try old.execute("PRAGMA page_size = 4096")
+        try old.execute("CREATE TABLE t (x)")
+        let reopened = try fixture.open()
+        #expect(try count(reopened, "PRAGMA page_size") == 4096)
+        #expect(try count(reopened, "PRAGMA cache_size") == -Int64(SQLiteLogStore.pageCacheKiB))
+    }
+
     @Test func compactTurnsAnOldDatabaseToIncrementalVacuum() throws {
         let fixture = StoreFixture()
         // A database made before retention existed: no auto_vacuum.
