@@ -39,7 +39,7 @@ struct Bench: ParsableCommand {
                 let count = min(batch, rows - written)
                 let records = (0..<count).map { offset -> LLMLogRecord in
                     var record = template[(written + offset) % template.count]
-                    record.traceID = String(format: "%032x", written + offset + 1)
+                    record.traceID = Self.traceID(written + offset)
                     let index = written + offset
                     let start = spreadDays.map { days in
                         let span = days * 86_400e9
@@ -62,6 +62,21 @@ struct Bench: ParsableCommand {
             }
             let seconds = Date().timeIntervalSince(started)
             print(#"{"rows": \#(written), "batch": \#(batch), "seconds": \#(seconds), "rows_per_second": \#(Double(written) / seconds)}"#)
+        }
+
+        /// A distinct, random-looking trace id per row, as SDKs make them (W3C: random). Counting
+        /// ids (`%032x` of the row) put every insert at the end of the indexes that lead with the
+        /// trace id, a lighter load than any real one: 400 rows a transaction went 21 000 rows/s
+        /// with them and ≈ 12 000 with these. SplitMix64 is a bijection, so no two rows share one.
+        static func traceID(_ row: Int) -> String {
+            func mix(_ seed: UInt64) -> UInt64 {
+                var z = seed &+ 0x9E37_79B9_7F4A_7C15
+                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+                return z ^ (z >> 31)
+            }
+            let high = mix(UInt64(row))
+            return String(high, radix: 16).leftPadded(to: 16) + String(mix(high), radix: 16).leftPadded(to: 16)
         }
     }
 
@@ -91,5 +106,11 @@ struct Bench: ParsableCommand {
             let megabytes = Double(bytes.count * done) / 1e6
             print(#"{"format": "\#(format)", "body_bytes": \#(bytes.count), "iterations": \#(done), "genai_spans": \#(kept), "mb_per_second": \#(megabytes / elapsed), "spans_per_second": \#(Double(kept * done) / elapsed)}"#)
         }
+    }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String {
+        String(repeating: "0", count: max(0, width - count)) + self
     }
 }
