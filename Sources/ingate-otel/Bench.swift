@@ -76,7 +76,7 @@ struct Bench: ParsableCommand {
                 return z ^ (z >> 31)
             }
             let high = mix(UInt64(row))
-            return String(high, radix: 16).leftPadded(to: 16) + String(mix(high), radix: 16).leftPadded(to: 16)
+            return Hex.encode(withUnsafeBytes(of: (high.bigEndian, mix(high).bigEndian)) { Array($0) })
         }
     }
 
@@ -106,11 +106,5 @@ struct Bench: ParsableCommand {
             let megabytes = Double(bytes.count * done) / 1e6
             print(#"{"format": "\#(format)", "body_bytes": \#(bytes.count), "iterations": \#(done), "genai_spans": \#(kept), "mb_per_second": \#(megabytes / elapsed), "spans_per_second": \#(Double(kept * done) / elapsed)}"#)
         }
-    }
-}
-
-private extension String {
-    func leftPadded(to width: Int) -> String {
-        String(repeating: "0", count: max(0, width - count)) + self
     }
 }
