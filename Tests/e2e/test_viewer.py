@@ -13,10 +13,11 @@ import requests
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace.export import SpanExportResult
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.wait import WebDriverWait
 
 from conftest import ROOT
@@ -189,10 +190,15 @@ def test_the_viewer_in_chromium(stack, browser):
         shoot(browser, "4-usage")
 
         # A time zone of the user's choice, UTC on hover.
-        browser.find_element(By.ID, "tz").clear()
-        browser.find_element(By.ID, "tz").send_keys("Asia/Tokyo" + Keys.ENTER)
-        WebDriverWait(browser, 10).until(lambda b: b.find_element(By.ID, "tz").get_attribute("value") == "Asia/Tokyo"
-                                         and b.current_url.endswith("/ui/usage?days=7"))
+        # The field already reads Asia/Tokyo before the form is sent, so wait for the old page to go
+        # first; the new one may itself be replaced while it is read.
+        zone = browser.find_element(By.ID, "tz")
+        zone.clear()
+        zone.send_keys("Asia/Tokyo" + Keys.ENTER)
+        WebDriverWait(browser, 10).until(staleness_of(zone))
+        WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
+            lambda b: b.find_element(By.ID, "tz").get_attribute("value") == "Asia/Tokyo"
+            and b.current_url.endswith("/ui/usage?days=7"))
         browser.get(f"{stack.url}/ui/?service={service}")
         shown = browser.find_element(By.CSS_SELECTOR, "tbody time")
         assert shown.text.endswith("Asia/Tokyo") and shown.get_attribute("title").endswith("UTC")
