@@ -116,9 +116,10 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
     func commitBatch(_ batch: [StoreWrite]) -> [Result<Int, StorageError>] {
         lock.lock()
         defer { lock.unlock() }
-        firstNewID = nil
         let outcomes = GroupCommit.inOneTransaction(batch, begin: "BEGIN IMMEDIATE", execute: { (sql) throws(StorageError) in
             try connection.execute(sql)
+        }, restart: {
+            firstNewID = nil
         }, writeSpans: { (records, key, received) throws(StorageError) -> Int in
             try write(records, apiKeyID: key, receivedAt: received)
         }, writeEvents: { (events, key, received) throws(StorageError) -> Int in

@@ -19,6 +19,32 @@ import TestSupport
         #expect(try outcomes[2].get() == 1)
         #expect(try store.recentLogs(limit: 10).map(\.record.spanID).sorted() == ["0000000000000001", "0000000000000002", "0000000000000005"])
         #expect(store.committedTransactions == 1)
+        // The batch ran twice (without savepoints, then with): usage counts the three rows once.
+        #expect(try store.dailyUsage(sinceUnixNano: 0, readable: .all).map(\.calls) == [3])
+    }
+
+    @Test func aBatchWithoutFailuresTakesNoSavepointAndOneWithAFailureRunsAgainInSavepoints() {
+        let writes = (1...3).map { StoreWrite(payload: .spans([record(String(format: "%016x", $0))]), apiKeyID: 1, receivedAt: 1) }
+        func run(failing: Int?) -> (sql: [String], restarts: Int, outcomes: [Int?]) {
+            var sql: [String] = []
+            var restarts = 0
+            let outcomes = GroupCommit.inOneTransaction(writes, begin: "BEGIN", execute: { sql.append($0) }, restart: { restarts += 1 },
+                writeSpans: { (records, _, _) throws(StorageError) -> Int in
+                    if records[0].spanID == failing.map({ String(format: "%016x", $0) }) { throw .failed("refused") }
+                    sql.append("insert")
+                    return records.count
+                }, writeEvents: { _, _, _ in 0 }, beforeCommit: { sql.append("usage") })
+            return (sql, restarts, outcomes.map { try? $0.get() })
+        }
+        let clean = run(failing: nil)
+        #expect(clean.sql == ["BEGIN", "insert", "insert", "insert", "usage", "COMMIT"])
+        #expect(clean.restarts == 1 && clean.outcomes == [1, 1, 1])
+        let failed = run(failing: 2)
+        #expect(failed.sql == ["BEGIN", "insert", "ROLLBACK", "BEGIN",
+                               "SAVEPOINT request", "insert", "RELEASE SAVEPOINT request",
+                               "SAVEPOINT request", "ROLLBACK TO SAVEPOINT request", "RELEASE SAVEPOINT request",
+                               "SAVEPOINT request", "insert", "RELEASE SAVEPOINT request", "usage", "COMMIT"])
+        #expect(failed.restarts == 2 && failed.outcomes == [1, nil, 1])
     }
 
     @Test func concurrentRequestsShareTransactionsAndAllAreStored() throws {

@@ -76,9 +76,10 @@ public final class PostgresLogStore: LogStore, @unchecked Sendable {
     func commitBatch(_ batch: [StoreWrite]) -> [Result<Int, StorageError>] {
         writeLock.lock()
         defer { writeLock.unlock() }
-        newIDs = []
         return GroupCommit.inOneTransaction(batch, begin: "BEGIN", execute: { (sql) throws(StorageError) in
             try writer.execute(sql)
+        }, restart: {
+            newIDs = []
         }, writeSpans: { (records, key, received) throws(StorageError) -> Int in
             try write(records, apiKeyID: key, receivedAt: received)
         }, writeEvents: { (events, key, received) throws(StorageError) -> Int in
