@@ -143,70 +143,47 @@ final class GroupCommit: @unchecked Sendable {
             case .events(let events): try writeEvents(events, request.apiKeyID, request.receivedAt)
             }
         }
-        func commit(_ outcomes: [Result<Int, StorageError>]) -> [Result<Int, StorageError>] {
-            do {
-                try beforeCommit()
-                try execute("COMMIT")
-            } catch {
-                try? execute("ROLLBACK")
-                return Array(repeating: .failure(error), count: batch.count)
-            }
-            return outcomes
-        }
         func failAll(_ error: StorageError) -> [Result<Int, StorageError>] {
             try? execute("ROLLBACK")
             return Array(repeating: .failure(error), count: batch.count)
         }
-
-        restart()
-        do {
-            try execute(begin)
-        } catch {
-            return Array(repeating: .failure(error), count: batch.count)
-        }
-        var outcomes: [Result<Int, StorageError>] = []
-        outcomes.reserveCapacity(batch.count)
-        for request in batch {
+        /// The batch's outcomes, or nil when a request failed without savepoints (rolled back).
+        func attempt(inSavepoints: Bool) -> [Result<Int, StorageError>]? {
+            restart()
             do {
-                outcomes.append(.success(try write(request)))
+                try execute(begin)
             } catch {
-                // Alone in its transaction, a request's failure is the transaction's.
-                if error.isRetryable || batch.count == 1 { return failAll(error) }
-                try? execute("ROLLBACK")
-                return inSavepoints(batch, begin: begin, execute: execute, restart: restart, write: write, commit: commit,
-                                    failAll: failAll)
+                return Array(repeating: .failure(error), count: batch.count)
             }
-        }
-        return commit(outcomes)
-    }
-
-    /// The batch again, each request in its own savepoint, after one of them failed.
-    private static func inSavepoints(_ batch: [StoreWrite], begin: String, execute: (String) throws(StorageError) -> Void,
-                                     restart: () -> Void, write: (StoreWrite) throws(StorageError) -> Int,
-                                     commit: ([Result<Int, StorageError>]) -> [Result<Int, StorageError>],
-                                     failAll: (StorageError) -> [Result<Int, StorageError>]) -> [Result<Int, StorageError>] {
-        restart()
-        do {
-            try execute(begin)
-        } catch {
-            return Array(repeating: .failure(error), count: batch.count)
-        }
-        var outcomes: [Result<Int, StorageError>] = []
-        outcomes.reserveCapacity(batch.count)
-        for request in batch {
+            var outcomes: [Result<Int, StorageError>] = []
+            outcomes.reserveCapacity(batch.count)
+            for request in batch {
+                do {
+                    if inSavepoints { try execute("SAVEPOINT request") }
+                    let inserted = try write(request)
+                    if inSavepoints { try execute("RELEASE SAVEPOINT request") }
+                    outcomes.append(.success(inserted))
+                } catch {
+                    // Alone in its transaction, a request's failure is the transaction's.
+                    if error.isRetryable || batch.count == 1 { return failAll(error) }
+                    guard inSavepoints else {
+                        try? execute("ROLLBACK")
+                        return nil
+                    }
+                    try? execute("ROLLBACK TO SAVEPOINT request")
+                    try? execute("RELEASE SAVEPOINT request")
+                    outcomes.append(.failure(error))
+                }
+            }
             do {
-                try execute("SAVEPOINT request")
-                let inserted = try write(request)
-                try execute("RELEASE SAVEPOINT request")
-                outcomes.append(.success(inserted))
+                try beforeCommit()
+                try execute("COMMIT")
             } catch {
-                if error.isRetryable { return failAll(error) }
-                try? execute("ROLLBACK TO SAVEPOINT request")
-                try? execute("RELEASE SAVEPOINT request")
-                outcomes.append(.failure(error))
+                return failAll(error)
             }
+            return outcomes
         }
-        return commit(outcomes)
+        return attempt(inSavepoints: false) ?? attempt(inSavepoints: true)!
     }
 
     /// The oldest queued requests up to the caps (always at least one). Called under the lock.
