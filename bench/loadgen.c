@@ -4,8 +4,10 @@
  *
  * Each of --connections threads keeps one TLS keep-alive connection and sends POST requests back
  * to back for --seconds. Bodies come from one template: before each request the thread writes a
- * request counter into every trace id listed in the offsets file (raw bytes or hex digits), so
- * every request carries fresh ids and no row is skipped as a duplicate. With --gzip the patched
+ * scrambled request counter into every trace id listed in the offsets file (raw bytes or hex
+ * digits), so every request carries fresh, random-looking ids as SDKs make them and no row is
+ * skipped as a duplicate; and it moves every time listed there (raw fixed64 or 19 decimal digits)
+ * by the same amount, so that the template's earliest time becomes now. With --gzip the patched
  * body is compressed per request (zlib level 1), as an exporter would.
  *
  * Prints one JSON object: requests answered 200, other answers, p50/p99 latency in ms.
@@ -36,6 +38,7 @@ static int port = 8443, connections = 1, use_gzip = 0;
 static double seconds = 10;
 static unsigned char *template_body;
 static size_t template_size;
+static uint64_t template_earliest;   /* the template's earliest time, which each request moves to now */
 static struct offset *offsets;
 static size_t offset_count;
 static SSL_CTX *ssl_ctx;
@@ -80,14 +83,62 @@ static void load_offsets(const char *name) {
     fclose(f);
 }
 
-static void patch(unsigned char *body, unsigned long long counter) {
+/* SplitMix64: a bijection, so distinct counters give distinct ids. */
+static uint64_t scramble(uint64_t z) {
+    z += 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static uint64_t read_time(const unsigned char *p, char kind) {
+    uint64_t value = 0;
+    if (kind == 't') for (int b = 7; b >= 0; b--) value = value << 8 | p[b];
+    else for (int d = 0; d < 19; d++) value = value * 10 + (uint64_t)(p[d] - '0');
+    return value;
+}
+
+static uint64_t earliest_time(const unsigned char *template) {
+    uint64_t earliest = UINT64_MAX;
+    for (size_t i = 0; i < offset_count; i++) {
+        char kind = offsets[i].kind;
+        if (kind == 't' || kind == 'd') {
+            uint64_t value = read_time(template + offsets[i].at, kind);
+            if (value < earliest) earliest = value;
+        }
+    }
+    return earliest;
+}
+
+static uint64_t now_unix_nano(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+}
+
+/* `body` holds a fresh copy of the template; `shift` is added to every time. */
+static void patch(unsigned char *body, unsigned long long counter, uint64_t shift) {
     static const char hex[] = "0123456789abcdef";
+    uint64_t id = scramble(counter);
     for (size_t i = 0; i < offset_count; i++) {
         unsigned char *p = body + offsets[i].at;
-        if (offsets[i].kind == 'r') {
-            for (int b = 0; b < 8; b++) p[b] = (unsigned char)(counter >> (56 - 8 * b));
-        } else {
-            for (int b = 0; b < 16; b++) p[b] = hex[(counter >> (60 - 4 * b)) & 0xF];
+        switch (offsets[i].kind) {
+        case 'r':
+            for (int b = 0; b < 8; b++) p[b] = (unsigned char)(id >> (56 - 8 * b));
+            break;
+        case 'h':
+            for (int b = 0; b < 16; b++) p[b] = hex[(id >> (60 - 4 * b)) & 0xF];
+            break;
+        case 't': {
+            uint64_t value = read_time(p, 't') + shift;
+            for (int b = 0; b < 8; b++) p[b] = (unsigned char)(value >> (8 * b));
+            break;
+        }
+        case 'd': {
+            uint64_t value = read_time(p, 'd') + shift;
+            for (int d = 18; d >= 0; d--, value /= 10) p[d] = (unsigned char)('0' + value % 10);
+            break;
+        }
         }
     }
 }
@@ -172,7 +223,7 @@ static void *run(void *arg) {
     while (!atomic_load(&stop_flag)) {
         if (!ssl && !(ssl = connect_tls())) { w->errors++; usleep(10000); continue; }
         memcpy(body, template_body, template_size);
-        patch(body, atomic_fetch_add(&request_counter, 1));
+        patch(body, atomic_fetch_add(&request_counter, 1), now_unix_nano() - template_earliest);
         const unsigned char *payload = body;
         size_t size = template_size;
         if (use_gzip) { size = gzip_into(body, template_size, zipped, gzip_capacity); payload = zipped; }
@@ -220,6 +271,7 @@ int main(int argc, char **argv) {
     if (!template_name || !offsets_name) { fprintf(stderr, "--template and --offsets are required\n"); return 2; }
     template_body = read_file(template_name, &template_size);
     load_offsets(offsets_name);
+    template_earliest = earliest_time(template_body);
     ssl_ctx = SSL_CTX_new(TLS_client_method());
     SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_NONE, NULL);   /* loopback only, self-signed */
 

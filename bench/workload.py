@@ -3,14 +3,16 @@
 Each request is one ExportTraceServiceRequest (1 resource, 1 scope) of N spans in traces of 10
 spans: half GenAI chat spans (provider, model, ~1 KiB prompt, ~512 B completion, token counts),
 half HTTP and database spans. With N = 100 the protobuf body is ~160 KiB. The load generator
-gives every request fresh trace ids by writing a request counter into the last 8 bytes of each
-trace id; this file lists where those ids are (byte offsets) in the body.
+gives every request fresh trace ids by writing a scrambled request counter into the last 8 bytes
+of each trace id (random-looking, as SDKs make them), and moves the spans' times to the present;
+this file lists where those ids and times are (byte offsets) in the body.
 
     python bench/workload.py OUT_DIR   -> OUT_DIR/{w1,w10,w1000}.{pb,json} + .offsets
 """
 import json
 import os
 import random
+import struct
 import sys
 
 from google.protobuf.json_format import MessageToDict
@@ -122,15 +124,23 @@ def main(out: str):
         protobuf = request.SerializeToString()
         with open(f"{out}/{name}.pb", "wb") as f:
             f.write(protobuf)
+        times = sorted({t for s in request.resource_spans[0].scope_spans[0].spans
+                        for t in (s.start_time_unix_nano, s.end_time_unix_nano)})
         with open(f"{out}/{name}.pb.offsets", "w") as f:
             # raw ids: the counter goes in the last 8 of the 16 bytes
             f.writelines(f"{at + 8} r\n" for at in offsets(protobuf, trace_ids))
+            # times (fixed64 fields 7 and 8 of a span, after their tag byte), moved to the present
+            f.writelines(f"{at + 1} t\n" for at in offsets(protobuf, [bytes([tag]) + struct.pack("<Q", t)
+                                                                      for tag in (0x39, 0x41) for t in times]))
         document = to_otlp_json(request)
         with open(f"{out}/{name}.json", "wb") as f:
             f.write(document)
         with open(f"{out}/{name}.json.offsets", "w") as f:
             # hex ids: the counter goes in the last 16 of the 32 hex digits
             f.writelines(f"{at + 16} h\n" for at in offsets(document, [t.hex().encode() for t in trace_ids]))
+            # times as the decimal strings of OTLP/JSON, 19 digits
+            f.writelines(f"{at + len(key) + 4} d\n" for key in ("startTimeUnixNano", "endTimeUnixNano")
+                         for at in offsets(document, [f'"{key}":"{t}"'.encode() for t in times]))
         print(f"{name}: {spans} spans, {len(protobuf) / 1024:.0f} KiB protobuf, {len(document) / 1024:.0f} KiB JSON, "
               f"{len(trace_ids)} traces")
 

@@ -35,8 +35,11 @@ struct Bench: ParsableCommand {
             let key = try store.createKey(name: "bench")
             var written = 0
             let started = Date()
+            let earliest = template.map(\.startTimeUnixNano).min() ?? 0
             while written < rows {
                 let count = min(batch, rows - written)
+                // As the load generator sends them: the template's times moved to the present.
+                let now = UInt64(Date().timeIntervalSince1970 * 1e9)
                 let records = (0..<count).map { offset -> LLMLogRecord in
                     var record = template[(written + offset) % template.count]
                     record.traceID = Self.traceID(written + offset)
@@ -44,17 +47,15 @@ struct Bench: ParsableCommand {
                     let start = spreadDays.map { days in
                         let span = days * 86_400e9
                         return UInt64(Date().timeIntervalSince1970 * 1e9 - span + span * Double(index) / Double(rows))
-                    } ?? startUnixNano
+                    } ?? startUnixNano ?? (record.startTimeUnixNano - earliest + now)
                     if vary {
                         record.model = index % 10_000 == 7 ? "rare-model" : "model-\(index % 8)"
                         record.serviceName = "service-\(index % 5)"
                         record.statusCode = index % 100 == 3 ? 2 : 0
                         record.conversationID = "conversation-\(index / 20)"
                     }
-                    if let start {
-                        record.endTimeUnixNano = start + (record.endTimeUnixNano - record.startTimeUnixNano)
-                        record.startTimeUnixNano = start
-                    }
+                    record.endTimeUnixNano = start + (record.endTimeUnixNano - record.startTimeUnixNano)
+                    record.startTimeUnixNano = start
                     return record
                 }
                 _ = try store.insert(records, apiKeyID: key.id, receivedAt: Int64(Date().timeIntervalSince1970 * 1000))
