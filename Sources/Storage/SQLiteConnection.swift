@@ -43,6 +43,28 @@ final class SQLiteConnection {
         return SQLiteStatement(statement, connection: self)
     }
 
+    /// Replaces SQLite's automatic checkpoint, which runs inside the commit that takes the WAL
+    /// past 1 000 pages: after each commit `afterCommit` learns the WAL's size in pages, and when
+    /// it answers true the checkpoint runs here anyway (passive: it never waits for readers).
+    func onCommit(walPages afterCommit: @escaping (Int) -> Bool) {
+        let hook = WALHook(afterCommit)
+        walHook = hook
+        sqlite3_wal_hook(handle, { context, db, name, pages in
+            let hook = Unmanaged<WALHook>.fromOpaque(context!).takeUnretainedValue()
+            if hook.afterCommit(Int(pages)) {
+                sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+            }
+            return SQLITE_OK
+        }, Unmanaged.passUnretained(hook).toOpaque())
+    }
+
+    private final class WALHook {
+        let afterCommit: (Int) -> Bool
+        init(_ afterCommit: @escaping (Int) -> Bool) { self.afterCommit = afterCommit }
+    }
+
+    private var walHook: WALHook?
+
     var changes: Int { Int(sqlite3_changes(handle)) }
     var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 

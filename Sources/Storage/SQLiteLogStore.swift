@@ -21,6 +21,7 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
     private let countNewUsage: SQLiteStatement
     private let events: ContentEvents
     private var groupCommit: GroupCommit!
+    private let checkpointer: WALCheckpointer
     /// Transactions committed by `insert` that stored at least one request, since the store was
     /// opened (guarded by `lock`).
     private var transactions = 0
@@ -85,16 +86,24 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
             selectResource = try connection.prepare("SELECT id FROM resources WHERE sha256 = ?")
             countNewUsage = try connection.prepare(UsageDays.change(inSet: { "\($0).id >= ?1" }, sign: 1))
             events = try ContentEvents(connection, join: joinContent)
+            checkpointer = try WALCheckpointer(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         } catch {
             throw Self.openingError(error, path: path)
         }
         groupCommit = GroupCommit { [unowned self] batch in self.commitBatch(batch) }
+        connection.onCommit { [checkpointer] pages in checkpointer.afterCommit(walPages: pages) }
     }
+
+    deinit { checkpointer.stop() }
 
     /// Closes the connection; later calls fail. Called on shutdown after the last request.
     public func close() {
+        checkpointer.stop()
         lock.withLock { connection.close() }
     }
+
+    /// Checkpoints the WAL has had from this store's own thread (`WALCheckpointer`).
+    var backgroundCheckpoints: Int { checkpointer.completed }
 
     /// Stores the records of one request, all or none, durably before it returns. Returns how many
     /// were new: a span already stored for this key (a retried export) is skipped by the unique
