@@ -180,7 +180,7 @@ public struct ExportHandler: Sendable {
             throw .payloadTooLarge("request body of \(declared) bytes is over the \(limit)-byte limit")
         }
         try reservation.grow(by: head.contentLength ?? limit)
-        let body: [UInt8]
+        var body: [UInt8]
         do {
             body = try readBody(limit)
         } catch {
@@ -191,7 +191,7 @@ public struct ExportHandler: Sendable {
 
         // Inflated before decoding, so that its size is reserved before anything is built from it.
         let cost = Self.decodingCost(format)
-        let plain: [UInt8]
+        var plain: [UInt8]
         if coding == .gzip, let size = GzipInflater.declaredSize(body) {
             try reservation.prepay(inflated: min(size, configuration.decoding.maxInflatedBytes), cost: cost)
         }
@@ -203,15 +203,22 @@ public struct ExportHandler: Sendable {
             throw Self.ingestError(error)
         }
         if coding == .identity { try reservation.grow(by: plain.count * (cost - 1)) }
+        // What a request holds while it waits for its commit is its records alone: the body, the
+        // inflated body and the decoded export go before, as up to 16 requests wait at once.
+        body = []
 
         let receivedAt = Int64(Date().timeIntervalSince1970 * 1000)
         switch signal {
         case .traces:
-            let decoded = try decoding(reservation) { () throws(DecodeError) in
-                try decoder.decodeTraces(plain, format: format, coding: .identity, keeping: SpanMapper.genAIKeyFilter,
-                                         admit: { reservation.tryGrow(by: $0 * Self.valueCost(format)) })
+            var mapped: MappedExport
+            do {
+                let decoded = try decoding(reservation) { () throws(DecodeError) in
+                    try decoder.decodeTraces(plain, format: format, coding: .identity, keeping: SpanMapper.genAIKeyFilter,
+                                             admit: { reservation.tryGrow(by: $0 * Self.valueCost(format)) })
+                }
+                plain = []
+                mapped = SpanMapper.map(decoded.export, skippedSpans: decoded.skippedSpans)
             }
-            var mapped = SpanMapper.map(decoded.export, skippedSpans: decoded.skippedSpans)
             Cost.price(&mapped.records, with: configuration.prices)
             ContentPolicing.apply(key.contentPolicy, to: &mapped.records)
             outcome.kept = mapped.records.count

@@ -64,6 +64,7 @@ struct Serve: ParsableCommand {
     var quiet = false
 
     func run() throws {
+        MallocTuning.apply()
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "ingate-otel")
 
