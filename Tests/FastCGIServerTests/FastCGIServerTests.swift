@@ -240,11 +240,11 @@ final class LockedArray: @unchecked Sendable {
 }
 
 @Suite struct MallocTuningTests {
-    @Test func boundsArenasAndTheMappingThresholdUnlessTheOperatorSetThem() {
-        #expect(MallocTuning.options(environment: [:]).map(\.option) == [MallocTuning.mmapThreshold, MallocTuning.arenaMax])
-        #expect(MallocTuning.options(environment: [:]).map(\.value) == [128 << 10, 2])
-        #expect(MallocTuning.options(environment: ["MALLOC_ARENA_MAX": "8"]).map(\.option) == [MallocTuning.mmapThreshold])
-        #expect(MallocTuning.options(environment: ["MALLOC_MMAP_THRESHOLD_": "1048576"]).map(\.option) == [MallocTuning.arenaMax])
+    @Test func fixesTheMappingThresholdUnlessTheOperatorSetIt() {
+        #expect(MallocTuning.options(environment: [:]).map(\.option) == [MallocTuning.mmapThreshold])
+        #expect(MallocTuning.options(environment: [:]).map(\.value) == [128 << 10])
+        #expect(MallocTuning.options(environment: ["MALLOC_ARENA_MAX": "2"]).map(\.option) == [MallocTuning.mmapThreshold])
+        #expect(MallocTuning.options(environment: ["MALLOC_MMAP_THRESHOLD_": "1048576"]).isEmpty)
         #expect(MallocTuning.options(environment: ["GLIBC_TUNABLES": "glibc.malloc.arena_max=4"]).isEmpty)
     }
 }
