@@ -1,11 +1,5 @@
 import Foundation
 
-#if os(Linux)
-/// glibc's `malloc_trim(3)` (in <malloc.h>, which the Glibc module leaves out).
-@_silgen_name("malloc_trim")
-private func mallocTrim(_ pad: Int) -> Int32
-#endif
-
 /// Bytes that the requests in flight in this process may hold at once. A request reserves what
 /// it will cost before it costs it (its body, then its inflated body times what decoding and
 /// mapping add) and gives it back when answered; one that cannot reserve is answered 503 with
@@ -65,13 +59,10 @@ final class MemoryReservation {
             : Self.exhausted
     }
 
-    /// Gives the memory of a large request back to the system. glibc keeps freed memory in the
-    /// arena of the thread that used it, and each request thread has its own: without this, RSS
-    /// grows towards the sum of every thread's largest request rather than the budget.
+    /// Gives the memory of a large request back to the system (`MallocTuning`), so that RSS
+    /// follows the budget rather than every thread's largest request.
     static func returnFreedMemory(afterReserving bytes: Int) {
-        #if os(Linux)
-        if bytes >= 32 << 20 { _ = mallocTrim(0) }
-        #endif
+        if bytes >= 32 << 20 { MallocTuning.returnFreedMemory() }
     }
 
     func grow(by more: Int) throws(IngestError) {

@@ -133,7 +133,7 @@ final class GroupCommit: @unchecked Sendable {
     /// the WAL took). Only when a request fails is the transaction rolled back and the batch run
     /// again with one savepoint per request, so that the failure is that request's alone.
     static func inOneTransaction(_ batch: [StoreWrite], begin: String, execute: (String) throws(StorageError) -> Void,
-                                 restart: () -> Void = {},
+                                 restart: () -> Void,
                                  writeSpans: ([LLMLogRecord], Int64, Int64) throws(StorageError) -> Int,
                                  writeEvents: ([GenAIContentEvent], Int64, Int64) throws(StorageError) -> Int,
                                  beforeCommit: () throws(StorageError) -> Void) -> [Result<Int, StorageError>] {

@@ -238,13 +238,3 @@ final class LockedArray: @unchecked Sendable {
     func append(_ value: Int) { lock.withLock { storage.append(value) } }
     var values: [Int] { lock.withLock { storage } }
 }
-
-@Suite struct MallocTuningTests {
-    @Test func fixesTheMappingThresholdUnlessTheOperatorSetIt() {
-        #expect(MallocTuning.options(environment: [:]).map(\.option) == [MallocTuning.mmapThreshold])
-        #expect(MallocTuning.options(environment: [:]).map(\.value) == [128 << 10])
-        #expect(MallocTuning.options(environment: ["MALLOC_ARENA_MAX": "2"]).map(\.option) == [MallocTuning.mmapThreshold])
-        #expect(MallocTuning.options(environment: ["MALLOC_MMAP_THRESHOLD_": "1048576"]).isEmpty)
-        #expect(MallocTuning.options(environment: ["GLIBC_TUNABLES": "glibc.malloc.arena_max=4"]).isEmpty)
-    }
-}
