@@ -59,16 +59,12 @@ extension DecodingLimits {
     /// Checks the counts and sizes of the spans kept from a decoded export.
     func check(_ export: TraceExportRequest) throws(DecodeError) {
         var spans = 0
-        var escaped = 0
-        func addEscaped(_ attributes: [KeyValue]) throws(DecodeError) {
-            for attribute in attributes { escaped += Self.escapedLength(attribute.key) + Self.escapedLength(attribute.value) }
-            guard escaped <= maxEscapedBytes else {
-                throw .limitExceeded("the spans kept would store over \(maxEscapedBytes) bytes of escaped text")
-            }
-        }
+        // Escaping takes a byte to six at most, so the exact count, a scan of every byte, is only
+        // needed when six times the bytes could cross the limit: an export of a few MiB never does.
+        var mostEscaped = 0
         for resourceSpans in export.resourceSpans {
             try checkStrings(resourceSpans.resource.attributes, what: "resource attribute")
-            try addEscaped(resourceSpans.resource.attributes)
+            mostEscaped += Self.mostEscapedLength(resourceSpans.resource.attributes)
             for scopeSpans in resourceSpans.scopeSpans {
                 spans += scopeSpans.spans.count
                 guard spans <= maxSpans else { throw .limitExceeded("more than \(maxSpans) GenAI spans in one request") }
@@ -81,11 +77,32 @@ extension DecodingLimits {
                     }
                     guard span.name.utf8.count <= maxStringBytes else { throw .limitExceeded("a span name is over \(maxStringBytes) bytes") }
                     try checkStrings(span.attributes, what: "attribute")
-                    try addEscaped(span.attributes)
+                    mostEscaped += Self.mostEscapedLength(span.attributes)
                     for event in span.events {
                         try checkStrings(event.attributes, what: "event attribute")
-                        try addEscaped(event.attributes)
+                        mostEscaped += Self.mostEscapedLength(event.attributes)
                     }
+                }
+            }
+        }
+        if mostEscaped > maxEscapedBytes { try checkEscaped(export) }
+    }
+
+    /// The exact escaped length of the kept spans' strings against `maxEscapedBytes`.
+    private func checkEscaped(_ export: TraceExportRequest) throws(DecodeError) {
+        var escaped = 0
+        func add(_ attributes: [KeyValue]) throws(DecodeError) {
+            for attribute in attributes { escaped += Self.escapedLength(attribute.key) + Self.escapedLength(attribute.value) }
+            guard escaped <= maxEscapedBytes else {
+                throw .limitExceeded("the spans kept would store over \(maxEscapedBytes) bytes of escaped text")
+            }
+        }
+        for resourceSpans in export.resourceSpans {
+            try add(resourceSpans.resource.attributes)
+            for scopeSpans in resourceSpans.scopeSpans {
+                for span in scopeSpans.spans {
+                    try add(span.attributes)
+                    for event in span.events { try add(event.attributes) }
                 }
             }
         }
@@ -133,6 +150,21 @@ extension DecodingLimits {
                 index = JSONEscaping.next(in: bytes, from: index + 1)
             }
             return bytes.count + extra
+        }
+    }
+
+    /// At least `escapedLength`, counted without reading the text: six bytes for each of it.
+    static func mostEscapedLength(_ attributes: [KeyValue]) -> Int {
+        attributes.reduce(0) { $0 + 6 * $1.key.utf8.count + mostEscapedLength($1.value) }
+    }
+
+    static func mostEscapedLength(_ value: AnyValue) -> Int {
+        switch value.value {
+        case .stringValue(let text)?: 6 * text.utf8.count
+        case .bytesValue(let bytes)?: (bytes.count + 2) / 3 * 4
+        case .arrayValue(let array)?: array.values.reduce(0) { $0 + mostEscapedLength($1) }
+        case .kvlistValue(let list)?: mostEscapedLength(list.values)
+        default: 0
         }
     }
 

@@ -80,6 +80,21 @@ import TestSupport
         }
     }
 
+    @Test func escapedTextIsCountedExactlyOnlyWhenSixFoldCouldCrossTheLimit() throws {
+        let limited = ExportDecoder(limits: DecodingLimits(maxEscapedBytes: 300_000))
+        func export(_ text: String) -> [UInt8] {
+            var span = OTLP.chatSpan()
+            span.attributes.append(contentsOf: OTLP.attributes(["note": OTLP.string(text)]))
+            return OTLP.export(spans: [span]).protobufBytes()
+        }
+        // 100 000 letters: six times that is over the limit, escaped they stay 100 000.
+        #expect(throws: Never.self) { try limited.decodeTraces(export(String(repeating: "a", count: 100_000)), format: .protobuf, coding: .identity) }
+        // 100 000 control bytes escape to 600 000.
+        #expect(throws: DecodeError.limitExceeded("the spans kept would store over 300000 bytes of escaped text")) {
+            try limited.decodeTraces(export(String(repeating: "\u{01}", count: 100_000)), format: .protobuf, coding: .identity)
+        }
+    }
+
     @Test func truncatedAndCorruptGzipAreMalformed() {
         let zipped = gzip(sample.protobufBytes())
         for broken in [Array(zipped.prefix(zipped.count / 2)), [0x1f, 0x8b] + [UInt8](repeating: 0x55, count: 40)] {

@@ -12,9 +12,9 @@ struct Content {
         self.messages = messages
     }
 
-    init(text: String) {
+    init(text: String, messages: [ChatMessage]? = nil) {
         self.text = text
-        self.messages = nil
+        self.messages = messages
     }
 }
 
@@ -90,7 +90,12 @@ enum ContentExtractor {
     }
 
     private static func messageList(_ value: AnyValue, systemInstructions: AnyValue?, defaultRole: String) -> Content {
-        guard var messages = MessageNormalizer.messages(from: JSONValue.content(value), defaultRole: defaultRole) else {
+        var canonical: Content?
+        if case .stringValue(let text)? = value.value { canonical = CanonicalMessageList.read(text) }
+        if let canonical, systemInstructions == nil || canonical.messages?.contains(where: { $0.role == "system" }) == true {
+            return canonical
+        }
+        guard var messages = canonical?.messages ?? MessageNormalizer.messages(from: JSONValue.content(value), defaultRole: defaultRole) else {
             return Content(text: value.textValue ?? "")
         }
         if let systemInstructions, !messages.contains(where: { $0.role == "system" }) {
@@ -102,6 +107,7 @@ enum ContentExtractor {
 
     private static func textOrMessages(_ value: AnyValue, defaultRole: String) -> Content? {
         if case .stringValue(let text)? = value.value {
+            if let canonical = CanonicalMessageList.read(text) { return canonical }
             if let parsed = JSONValue.parse(text),
                let messages = MessageNormalizer.messages(from: parsed, defaultRole: defaultRole), !messages.isEmpty {
                 return Content(messages: messages)
@@ -111,7 +117,7 @@ enum ContentExtractor {
         if let messages = MessageNormalizer.messages(from: JSONValue(value), defaultRole: defaultRole), !messages.isEmpty {
             return Content(messages: messages)
         }
-        return value.textValue.map(Content.init(text:))
+        return value.textValue.map { Content(text: $0) }
     }
 
     /// An event's fields: from `gen_ai.event.content` (a JSON body some SDKs use), else its

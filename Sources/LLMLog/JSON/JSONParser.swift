@@ -66,6 +66,34 @@ public struct JSONParser {
         return count
     }
 
+    /// A parser that its caller drives token by token, for a document of one expected shape
+    /// read without building a tree; the caller gives up (and parses the whole) on anything else.
+    public init(reading bytes: UnsafeBufferPointer<UInt8>) {
+        self.init(bytes: bytes, maxDepth: 0, maxValues: .max)
+    }
+
+    /// Whether only whitespace is left.
+    public mutating func isAtEnd() -> Bool {
+        skipWhitespace()
+        return index == bytes.count
+    }
+
+    /// Skips whitespace and takes `byte` if it comes next.
+    public mutating func take(_ byte: UInt8) -> Bool {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == byte else { return false }
+        index += 1
+        return true
+    }
+
+    /// Skips whitespace and reads a string; nil when something else comes next or the string is
+    /// not valid JSON. `verbatim` as in `parseStringNoting`.
+    public mutating func readString() -> (text: String, verbatim: Bool)? {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
+        return try? parseStringNoting()
+    }
+
     private init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, maxValues: Int) {
         self.bytes = bytes
         self.maxDepth = maxDepth
@@ -195,6 +223,12 @@ public struct JSONParser {
     }
 
     private mutating func parseString() throws(JSONParseError) -> String {
+        try parseStringNoting().text
+    }
+
+    /// The string at `index` (its opening quote), and whether it had no escapes: then its UTF-8
+    /// is the bytes between the quotes, which a JSON writer may copy without escaping anything.
+    private mutating func parseStringNoting() throws(JSONParseError) -> (text: String, verbatim: Bool) {
         index += 1
         let start = index
         // Fast path: no escapes, so the bytes between the quotes are the string.
@@ -206,7 +240,7 @@ public struct JSONParser {
                     throw failure("invalid UTF-8 in a string")
                 }
                 index += 1
-                return text
+                return (text, true)
             }
             if byte < 0x20 { throw failure("control character in a string") }
         }
@@ -220,7 +254,7 @@ public struct JSONParser {
                 guard let text = scalars.withUnsafeBufferPointer(UTF8Text.string) else {
                     throw failure("invalid UTF-8 in a string")
                 }
-                return text
+                return (text, false)
             case UInt8(ascii: "\\"):
                 index += 1
                 guard index < bytes.count else { throw failure("unterminated escape") }

@@ -1,0 +1,138 @@
+import LLMLog
+
+/// Message lists that already have the canonical shape, text parts only (what current
+/// instrumentations put in `gen_ai.input.messages` and `gen_ai.output.messages`), read straight
+/// from their JSON text into `Content`. Building the JSON tree, normalising it and writing it
+/// again took a third of mapping a span. Anything else (other keys, other parts, a repeated key,
+/// role `model`, an empty list) gives nil, and the caller takes the general path, which gives
+/// the same `Content` for every text this one reads (`CanonicalMessageListTests`).
+enum CanonicalMessageList {
+    static func read(_ text: String) -> Content? {
+        var text = text
+        return text.withUTF8 { bytes in
+            var reader = JSONParser(reading: bytes)
+            return read(&reader)
+        }
+    }
+
+    /// A string as it was read: `verbatim` ones are copied into the output without escaping.
+    private struct Text {
+        var value: String
+        var verbatim: Bool
+
+        init?(_ read: (text: String, verbatim: Bool)?) {
+            guard let read else { return nil }
+            (value, verbatim) = read
+        }
+
+        func write(into out: inout JSONWriter) {
+            if verbatim { out.verbatimString(value) } else { out.string(value) }
+        }
+    }
+
+    private struct Message {
+        var role: Text
+        var parts: [Text]
+        var name: Text?
+        var finishReason: Text?
+    }
+
+    private static func read(_ reader: inout JSONParser) -> Content? {
+        guard reader.take(UInt8(ascii: "[")) else { return nil }
+        var messages: [Message] = []
+        repeat {
+            guard let message = message(&reader) else { return nil }
+            messages.append(message)
+        } while reader.take(UInt8(ascii: ","))
+        guard reader.take(UInt8(ascii: "]")), reader.isAtEnd() else { return nil }
+
+        var out = JSONWriter(capacity: 1024)
+        out.raw("[")
+        for (offset, message) in messages.enumerated() {
+            if offset > 0 { out.raw(",") }
+            out.raw("{\"role\":")
+            message.role.write(into: &out)
+            out.raw(",\"parts\":[")
+            for (index, part) in message.parts.enumerated() {
+                out.raw(index > 0 ? ",{\"type\":\"text\",\"content\":" : "{\"type\":\"text\",\"content\":")
+                part.write(into: &out)
+                out.raw("}")
+            }
+            out.raw("]")
+            if let name = message.name {
+                out.raw(",\"name\":")
+                name.write(into: &out)
+            }
+            if let finishReason = message.finishReason {
+                out.raw(",\"finish_reason\":")
+                finishReason.write(into: &out)
+            }
+            out.raw("}")
+        }
+        out.raw("]")
+        let chat = messages.map { message in
+            ChatMessage(role: message.role.value, parts: message.parts.map { .text($0.value) },
+                        name: message.name?.value, finishReason: message.finishReason?.value)
+        }
+        return Content(text: out.text, messages: chat)
+    }
+
+    /// `{"role": …, "parts": [...], "name": …, "finish_reason": …}`, members in any order, each
+    /// at most once, role required.
+    private static func message(_ reader: inout JSONParser) -> Message? {
+        guard reader.take(UInt8(ascii: "{")) else { return nil }
+        var role: Text?
+        var parts: [Text]?
+        var name: Text?
+        var finishReason: Text?
+        repeat {
+            guard let key = reader.readString()?.text, reader.take(UInt8(ascii: ":")) else { return nil }
+            switch key {
+            case "role" where role == nil:
+                guard let value = Text(reader.readString()), value.value != "model" else { return nil }
+                role = value
+            case "parts" where parts == nil:
+                guard let list = textParts(&reader) else { return nil }
+                parts = list
+            case "name" where name == nil:
+                guard let value = Text(reader.readString()) else { return nil }
+                name = value
+            case "finish_reason" where finishReason == nil:
+                guard let value = Text(reader.readString()) else { return nil }
+                finishReason = value
+            default:
+                return nil
+            }
+        } while reader.take(UInt8(ascii: ","))
+        guard reader.take(UInt8(ascii: "}")), let role, let parts else { return nil }
+        return Message(role: role, parts: parts, name: name, finishReason: finishReason)
+    }
+
+    /// `[{"type": "text", "content": …}, ...]`, possibly empty.
+    private static func textParts(_ reader: inout JSONParser) -> [Text]? {
+        guard reader.take(UInt8(ascii: "[")) else { return nil }
+        var parts: [Text] = []
+        if reader.take(UInt8(ascii: "]")) { return parts }
+        repeat {
+            guard reader.take(UInt8(ascii: "{")) else { return nil }
+            var typed = false
+            var content: Text?
+            repeat {
+                guard let key = reader.readString()?.text, reader.take(UInt8(ascii: ":")) else { return nil }
+                switch key {
+                case "type" where !typed:
+                    guard reader.readString()?.text == "text" else { return nil }
+                    typed = true
+                case "content" where content == nil:
+                    guard let value = Text(reader.readString()) else { return nil }
+                    content = value
+                default:
+                    return nil
+                }
+            } while reader.take(UInt8(ascii: ","))
+            guard reader.take(UInt8(ascii: "}")), typed, let content else { return nil }
+            parts.append(content)
+        } while reader.take(UInt8(ascii: ","))
+        return reader.take(UInt8(ascii: "]")) ? parts : nil
+    }
+}
