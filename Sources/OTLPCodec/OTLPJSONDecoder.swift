@@ -8,7 +8,14 @@ import LLMLog
 public enum OTLPJSONDecoder {
     public static func decodeTraceExport(_ bytes: [UInt8], limits: DecodingLimits,
                                          admit: ValueAdmission? = nil) throws(DecodeError) -> TraceExportRequest {
-        let document = try parse(bytes, limits: limits, admit: admit)
+        try self.admit(bytes, limits: limits, admit: admit)
+        if let direct = OTLPJSONDirectDecoder.traceExport(bytes, limits: limits) { return direct }
+        return try treeTraceExport(bytes, limits: limits)
+    }
+
+    /// Through the document's JSON tree: every form OTLP/JSON allows, and errors that say where.
+    static func treeTraceExport(_ bytes: [UInt8], limits: DecodingLimits) throws(DecodeError) -> TraceExportRequest {
+        let document = try parse(bytes, limits: limits)
         var request = TraceExportRequest()
         let root = try JSONObject(document, path: .root)
         request.resourceSpans = try root.array("resourceSpans", "resource_spans").map(resourceSpans)
@@ -17,16 +24,20 @@ public enum OTLPJSONDecoder {
 
     public static func decodeLogsExport(_ bytes: [UInt8], limits: DecodingLimits,
                                         admit: ValueAdmission? = nil) throws(DecodeError) -> LogsExportRequest {
-        let document = try parse(bytes, limits: limits, admit: admit)
+        try self.admit(bytes, limits: limits, admit: admit)
+        let document = try parse(bytes, limits: limits)
         var request = LogsExportRequest()
         let root = try JSONObject(document, path: .root)
         request.resourceLogs = try root.array("resourceLogs", "resource_logs").map(resourceLogs)
         return request
     }
 
-    /// The document, its memory admitted in one step before it is built.
-    private static func parse(_ bytes: [UInt8], limits: DecodingLimits, admit: ValueAdmission?) throws(DecodeError) -> JSONValue {
+    /// The document's memory, admitted in one step before any of it is built.
+    private static func admit(_ bytes: [UInt8], limits: DecodingLimits, admit: ValueAdmission?) throws(DecodeError) {
         if let admit, !admit(min(JSONParser.valueBound(bytes), limits.maxValues)) { throw .budgetExhausted }
+    }
+
+    private static func parse(_ bytes: [UInt8], limits: DecodingLimits) throws(DecodeError) -> JSONValue {
         do {
             return try JSONParser.parse(bytes, maxDepth: limits.maxNestingDepth, maxValues: limits.maxValues)
         } catch {
@@ -104,7 +115,7 @@ public enum OTLPJSONDecoder {
         message.traceState = try node.string("traceState", "trace_state")
         message.flags = try node.uint32("flags")
         message.name = try node.string("name")
-        message.kind = Span.SpanKind(rawValue: try node.enumValue("kind", names: spanKindNames)) ?? .unspecified
+        message.kind = Span.SpanKind(rawValue: try node.enumValue("kind", names: OTLPJSONScalars.spanKindNames)) ?? .unspecified
         message.startTimeUnixNano = try node.uint64("startTimeUnixNano", "start_time_unix_nano")
         message.endTimeUnixNano = try node.uint64("endTimeUnixNano", "end_time_unix_nano")
         message.attributes = try node.array("attributes").map(keyValue)
@@ -115,7 +126,7 @@ public enum OTLPJSONDecoder {
         message.droppedLinksCount = try node.uint32("droppedLinksCount", "dropped_links_count")
         if let status = try node.object("status") {
             message.status.message = try status.string("message")
-            message.status.code = SpanStatus.StatusCode(rawValue: try status.enumValue("code", names: statusCodeNames)) ?? .unset
+            message.status.code = SpanStatus.StatusCode(rawValue: try status.enumValue("code", names: OTLPJSONScalars.statusCodeNames)) ?? .unset
         }
         return message
     }
@@ -173,13 +184,44 @@ public enum OTLPJSONDecoder {
         return message
     }
 
-    private static let spanKindNames: [String: Int] = [
+}
+
+/// The OTLP/JSON rules for scalars, shared by the tree's decoder and the direct one.
+enum OTLPJSONScalars {
+    static let spanKindNames: [String: Int] = [
         "SPAN_KIND_UNSPECIFIED": 0, "SPAN_KIND_INTERNAL": 1, "SPAN_KIND_SERVER": 2,
         "SPAN_KIND_CLIENT": 3, "SPAN_KIND_PRODUCER": 4, "SPAN_KIND_CONSUMER": 5,
     ]
-    private static let statusCodeNames: [String: Int] = [
+    static let statusCodeNames: [String: Int] = [
         "STATUS_CODE_UNSET": 0, "STATUS_CODE_OK": 1, "STATUS_CODE_ERROR": 2,
     ]
+
+    /// Trace and span ids: hex in OTLP/JSON. Base64 of the right size is accepted as a courtesy
+    /// to exporters that used the plain proto3 mapping. Anything else yields empty bytes, which
+    /// the mapper rejects for that span alone.
+    static func id(_ text: String) -> Data {
+        if let bytes = Hex.decode(text) { return Data(bytes) }
+        if text.count == 24 || text.count == 12, let bytes = Data(base64Encoded: text) { return bytes }
+        return Data()
+    }
+
+    /// A double from a JSON number's text, or from a string (which may also name NaN and the infinities).
+    static func double(_ text: String, quoted: Bool) -> Double? {
+        if quoted {
+            switch text {
+            case "NaN": return .nan
+            case "Infinity": return .infinity
+            case "-Infinity": return -.infinity
+            default: break
+            }
+        }
+        return Double(text)
+    }
+
+    /// An enum as its integer (what OTLP requires) or, leniently, as its name.
+    static func enumNumber(_ text: String, quoted: Bool, names: [String: Int]) -> Int? {
+        quoted ? names[text] ?? Int32(text).map(Int.init) : Int32(text).map(Int.init)
+    }
 }
 
 /// Where an object is in the document (`$.resourceSpans[0].scopeSpans[0]`), spelled out only
@@ -288,15 +330,8 @@ struct JSONObject {
     func double(_ names: String...) throws(DecodeError) -> Double {
         guard let (name, value) = lookup(names) else { return 0 }
         switch value {
-        case .number(let text):
-            if let number = Double(text) { return number }
-        case .string(let text):
-            switch text {
-            case "NaN": return .nan
-            case "Infinity": return .infinity
-            case "-Infinity": return -.infinity
-            default: if let number = Double(text) { return number }
-            }
+        case .number(let text): if let number = OTLPJSONScalars.double(text, quoted: false) { return number }
+        case .string(let text): if let number = OTLPJSONScalars.double(text, quoted: true) { return number }
         default: break
         }
         throw fail(name, "a number")
@@ -306,24 +341,18 @@ struct JSONObject {
     func enumValue(_ name: String, names: [String: Int]) throws(DecodeError) -> Int {
         guard let (matched, value) = lookup([name]) else { return 0 }
         switch value {
-        case .number(let text):
-            if let number = Int32(text) { return Int(number) }
-        case .string(let text):
-            if let number = names[text] ?? Int32(text).map(Int.init) { return number }
+        case .number(let text): if let number = OTLPJSONScalars.enumNumber(text, quoted: false, names: names) { return number }
+        case .string(let text): if let number = OTLPJSONScalars.enumNumber(text, quoted: true, names: names) { return number }
         default: break
         }
         throw fail(matched, "an enum number")
     }
 
-    /// Trace and span ids: hex in OTLP/JSON. Base64 of the right size is accepted as a courtesy
-    /// to exporters that used the plain proto3 mapping. Anything else yields empty bytes, which
-    /// the mapper rejects for that span alone.
+    /// Trace and span ids (`OTLPJSONScalars.id`).
     func id(_ names: String...) throws(DecodeError) -> Data {
         guard let (name, value) = lookup(names) else { return Data() }
         guard case .string(let text) = value else { throw fail(name, "a hex string") }
-        if let bytes = Hex.decode(text) { return Data(bytes) }
-        if text.count == 24 || text.count == 12, let bytes = Data(base64Encoded: text) { return bytes }
-        return Data()
+        return OTLPJSONScalars.id(text)
     }
 
     func base64(_ names: String...) throws(DecodeError) -> Data {

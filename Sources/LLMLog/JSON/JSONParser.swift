@@ -68,8 +68,10 @@ public struct JSONParser {
 
     /// A parser that its caller drives token by token, for a document of one expected shape
     /// read without building a tree; the caller gives up (and parses the whole) on anything else.
-    public init(reading bytes: UnsafeBufferPointer<UInt8>) {
-        self.init(bytes: bytes, maxDepth: 0, maxValues: .max)
+    /// Every value read counts toward `maxValues` and every object and array toward `maxDepth`,
+    /// as in `parse`; a read that would cross either fails.
+    public init(reading bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = .max, maxValues: Int = .max) {
+        self.init(bytes: bytes, maxDepth: maxDepth, maxValues: maxValues)
     }
 
     /// Whether only whitespace is left.
@@ -86,12 +88,72 @@ public struct JSONParser {
         return true
     }
 
-    /// Skips whitespace and reads a string; nil when something else comes next or the string is
-    /// not valid JSON. `verbatim` as in `parseStringNoting`.
-    public mutating func readString() -> (text: String, verbatim: Bool)? {
+    /// Skips whitespace and tells the byte that comes next, if any.
+    public mutating func peek() -> UInt8? {
         skipWhitespace()
-        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
+        return index < bytes.count ? bytes[index] : nil
+    }
+
+    /// Counts one value; false when `maxValues` are spent.
+    private mutating func countValue() -> Bool {
+        valuesLeft -= 1
+        return valuesLeft >= 0
+    }
+
+    /// Reads a string; nil when something else comes next or the string is not valid JSON.
+    /// `verbatim` as in `parseStringNoting`.
+    public mutating func readString() -> (text: String, verbatim: Bool)? {
+        guard peek() == UInt8(ascii: "\""), countValue() else { return nil }
         return try? parseStringNoting()
+    }
+
+    /// Reads a number, as its text.
+    public mutating func readNumber() -> String? {
+        guard let byte = peek(), byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte),
+              countValue() else { return nil }
+        return try? parseNumber()
+    }
+
+    /// Reads `true` or `false`.
+    public mutating func readBool() -> Bool? {
+        guard let byte = peek(), byte == UInt8(ascii: "t") || byte == UInt8(ascii: "f"), countValue() else { return nil }
+        guard (try? expectLiteral(byte == UInt8(ascii: "t") ? "true" : "false")) != nil else { return nil }
+        return byte == UInt8(ascii: "t")
+    }
+
+    /// Reads any value and drops it, as `parse` would read it (an OTLP member the caller ignores).
+    public mutating func skipValue() -> Bool {
+        skipWhitespace()
+        return (try? parseValue()) != nil
+    }
+
+    /// Reads an object, handing each member's name to `member`, which reads its value.
+    public mutating func readObject(_ member: (inout JSONParser, String) -> Bool) -> Bool {
+        guard peek() == UInt8(ascii: "{"), countValue(), (try? enter()) != nil else { return false }
+        index += 1
+        if !take(UInt8(ascii: "}")) {
+            repeat {
+                guard peek() == UInt8(ascii: "\""), let key = try? parseStringNoting().text, take(UInt8(ascii: ":")),
+                      member(&self, key) else { return false }
+            } while take(UInt8(ascii: ","))
+            guard take(UInt8(ascii: "}")) else { return false }
+        }
+        depth -= 1
+        return true
+    }
+
+    /// Reads an array, `element` reading each element.
+    public mutating func readArray(_ element: (inout JSONParser) -> Bool) -> Bool {
+        guard peek() == UInt8(ascii: "["), countValue(), (try? enter()) != nil else { return false }
+        index += 1
+        if !take(UInt8(ascii: "]")) {
+            repeat {
+                guard element(&self) else { return false }
+            } while take(UInt8(ascii: ","))
+            guard take(UInt8(ascii: "]")) else { return false }
+        }
+        depth -= 1
+        return true
     }
 
     private init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, maxValues: Int) {

@@ -1,0 +1,254 @@
+import Foundation
+import LLMLog
+
+/// OTLP/JSON trace exports in the form exporters write (lowerCamelCase names, each member once,
+/// no nulls), read straight into the generated messages. Building the document's JSON tree,
+/// converting it and freeing it took four fifths of decoding a body. Anything else (a snake_case
+/// name, a repeated member, a null, a value of the wrong type, any error) gives nil, and
+/// `OTLPJSONDecoder` decodes the body through the tree, which also words every error. For every
+/// body this one reads, the two agree (`OTLPJSONDirectDecoderTests`). Members it does not know
+/// are read and ignored, as the tree's decoder ignores them.
+enum OTLPJSONDirectDecoder {
+    static func traceExport(_ bytes: [UInt8], limits: DecodingLimits) -> TraceExportRequest? {
+        bytes.withUnsafeBufferPointer { buffer in
+            var reader = JSONParser(reading: buffer, maxDepth: limits.maxNestingDepth, maxValues: limits.maxValues)
+            var request = TraceExportRequest()
+            var seen = Members()
+            let read = reader.readObject { reader, key in
+                switch key {
+                case "resourceSpans": seen.once(0) && reader.readArray { reader in
+                    resourceSpans(&reader).map { request.resourceSpans.append($0) } != nil
+                }
+                default: unknown(&reader, key)
+                }
+            }
+            return read && reader.isAtEnd() ? request : nil
+        }
+    }
+
+    /// The members of one object seen so far, by field number: a repeated one gives up.
+    private struct Members {
+        private var bits: UInt32 = 0
+
+        mutating func once(_ field: Int) -> Bool {
+            defer { bits |= 1 << field }
+            return bits & (1 << field) == 0
+        }
+    }
+
+    // MARK: Messages
+
+    private static func resourceSpans(_ reader: inout JSONParser) -> ResourceSpans? {
+        var message = ResourceSpans()
+        var seen = Members()
+        return reader.readObject { reader, key in
+            switch key {
+            case "resource": seen.once(0) && resource(&reader).map { message.resource = $0 } != nil
+            case "scopeSpans": seen.once(1) && reader.readArray { reader in
+                scopeSpans(&reader).map { message.scopeSpans.append($0) } != nil
+            }
+            case "schemaUrl": seen.once(2) && string(&reader).map { message.schemaURL = $0 } != nil
+            default: unknown(&reader, key)
+            }
+        } ? message : nil
+    }
+
+    private static func resource(_ reader: inout JSONParser) -> Resource? {
+        var message = Resource()
+        var seen = Members()
+        return reader.readObject { reader, key in
+            switch key {
+            case "attributes": seen.once(0) && keyValues(&reader).map { message.attributes = $0 } != nil
+            case "droppedAttributesCount": seen.once(1) && integer(&reader, UInt32.self).map { message.droppedAttributesCount = $0 } != nil
+            default: unknown(&reader, key)
+            }
+        } ? message : nil
+    }
+
+    private static func scopeSpans(_ reader: inout JSONParser) -> ScopeSpans? {
+        var message = ScopeSpans()
+        var seen = Members()
+        return reader.readObject { reader, key in
+            switch key {
+            case "scope": seen.once(0) && scope(&reader).map { message.scope = $0 } != nil
+            case "spans": seen.once(1) && reader.readArray { reader in span(&reader).map { message.spans.append($0) } != nil }
+            case "schemaUrl": seen.once(2) && string(&reader).map { message.schemaURL = $0 } != nil
+            default: unknown(&reader, key)
+            }
+        } ? message : nil
+    }
+
+    private static func scope(_ reader: inout JSONParser) -> InstrumentationScope? {
+        var message = InstrumentationScope()
+        var seen = Members()
+        return reader.readObject { reader, key in
+            switch key {
+            case "name": seen.once(0) && string(&reader).map { message.name = $0 } != nil
+            case "version": seen.once(1) && string(&reader).map { message.version = $0 } != nil
+            case "attributes": seen.once(2) && keyValues(&reader).map { message.attributes = $0 } != nil
+            default: unknown(&reader, key)
+            }
+        } ? message : nil
+    }
+
+    private static func span(_ reader: inout JSONParser) -> Span? {
+        var message = Span()
+        var seen = Members()
+        return reader.readObject { reader, key in
+            switch key {
+            case "traceId": seen.once(0) && id(&reader).map { message.traceID = $0 } != nil
+            case "spanId": seen.once(1) && id(&reader).map { message.spanID = $0 } != nil
+            case "parentSpanId": seen.once(2) && id(&reader).map { message.parentSpanID = $0 } != nil
+            case "traceState": seen.once(3) && string(&reader).map { message.traceState = $0 } != nil
+            case "flags": seen.once(4) && integer(&reader, UInt32.self).map { message.flags = $0 } != nil
+            case "name": seen.once(5) && string(&reader).map { message.name = $0 } != nil
+            case "kind": seen.once(6) && enumNumber(&reader, OTLPJSONScalars.spanKindNames).map {
+                message.kind = Span.SpanKind(rawValue: $0) ?? .unspecified
+            } != nil
+            case "startTimeUnixNano": seen.once(7) && integer(&reader, UInt64.self).map { message.startTimeUnixNano = $0 } != nil
+            case "endTimeUnixNano": seen.once(8) && integer(&reader, UInt64.self).map { message.endTimeUnixNano = $0 } != nil
+            case "attributes": seen.once(9) && keyValues(&reader).map { message.attributes = $0 } != nil
+            case "droppedAttributesCount": seen.once(10) && integer(&reader, UInt32.self).map { message.droppedAttributesCount = $0 } != nil
+            case "events": seen.once(11) && reader.readArray { reader in event(&reader).map { message.events.append($0) } != nil }
+            case "droppedEventsCount": seen.once(12) && integer(&reader, UInt32.self).map { message.droppedEventsCount = $0 } != nil
+            case "links": seen.once(13) && reader.readArray { reader in link(&reader).map { message.links.append($0) } != nil }
+            case "droppedLinksCount": seen.once(14) && integer(&reader, UInt32.self).map { message.droppedLinksCount = $0 } != nil
+            case "status": seen.once(15) && status(&reader).map { message.status = $0 } != nil
+            default: unknown(&reader, key)
+            }
+        } ? message : nil
+    }
+
+    private static func status(_ reader: inout JSONParser) -> SpanStatus? {
+        var message = SpanStatus()
+        var seen = Members()
+        return reader.readObject { reader, key in
+            switch key {
+            case "message": seen.once(0) && string(&reader).map { message.message = $0 } != nil
+            case "code": seen.once(1) && enumNumber(&reader, OTLPJSONScalars.statusCodeNames).map {
+                message.code = SpanStatus.StatusCode(rawValue: $0) ?? .unset
+            } != nil
+            default: unknown(&reader, key)
+            }
+        } ? message : nil
+    }
+
+    private static func event(_ reader: inout JSONParser) -> SpanEvent? {
+        var message = SpanEvent()
+        var seen = Members()
+        return reader.readObject { reader, key in
+            switch key {
+            case "timeUnixNano": seen.once(0) && integer(&reader, UInt64.self).map { message.timeUnixNano = $0 } != nil
+            case "name": seen.once(1) && string(&reader).map { message.name = $0 } != nil
+            case "attributes": seen.once(2) && keyValues(&reader).map { message.attributes = $0 } != nil
+            case "droppedAttributesCount": seen.once(3) && integer(&reader, UInt32.self).map { message.droppedAttributesCount = $0 } != nil
+            default: unknown(&reader, key)
+            }
+        } ? message : nil
+    }
+
+    private static func link(_ reader: inout JSONParser) -> SpanLink? {
+        var message = SpanLink()
+        var seen = Members()
+        return reader.readObject { reader, key in
+            switch key {
+            case "traceId": seen.once(0) && id(&reader).map { message.traceID = $0 } != nil
+            case "spanId": seen.once(1) && id(&reader).map { message.spanID = $0 } != nil
+            case "traceState": seen.once(2) && string(&reader).map { message.traceState = $0 } != nil
+            case "attributes": seen.once(3) && keyValues(&reader).map { message.attributes = $0 } != nil
+            case "droppedAttributesCount": seen.once(4) && integer(&reader, UInt32.self).map { message.droppedAttributesCount = $0 } != nil
+            case "flags": seen.once(5) && integer(&reader, UInt32.self).map { message.flags = $0 } != nil
+            default: unknown(&reader, key)
+            }
+        } ? message : nil
+    }
+
+    private static func keyValues(_ reader: inout JSONParser) -> [KeyValue]? {
+        var list: [KeyValue] = []
+        return reader.readArray { reader in keyValue(&reader).map { list.append($0) } != nil } ? list : nil
+    }
+
+    private static func keyValue(_ reader: inout JSONParser) -> KeyValue? {
+        var message = KeyValue()
+        var seen = Members()
+        return reader.readObject { reader, key in
+            switch key {
+            case "key": seen.once(0) && string(&reader).map { message.key = $0 } != nil
+            case "value": seen.once(1) && anyValue(&reader).map { message.value = $0 } != nil
+            default: unknown(&reader, key)
+            }
+        } ? message : nil
+    }
+
+    /// One of the value's members at most: the tree's decoder ranks several, this one gives up.
+    private static func anyValue(_ reader: inout JSONParser) -> AnyValue? {
+        var message = AnyValue()
+        var seen = Members()
+        return reader.readObject { reader, key in
+            switch key {
+            case "stringValue": seen.once(0) && string(&reader).map { message.stringValue = $0 } != nil
+            case "boolValue": seen.once(0) && reader.readBool().map { message.boolValue = $0 } != nil
+            case "intValue": seen.once(0) && integer(&reader, Int64.self).map { message.intValue = $0 } != nil
+            case "doubleValue": seen.once(0) && double(&reader).map { message.doubleValue = $0 } != nil
+            case "bytesValue": seen.once(0) && string(&reader).flatMap { Data(base64Encoded: $0) }.map { message.bytesValue = $0 } != nil
+            case "arrayValue": seen.once(0) && values(&reader).map { message.arrayValue = $0 } != nil
+            case "kvlistValue": seen.once(0) && keyValueList(&reader).map { message.kvlistValue = $0 } != nil
+            default: unknown(&reader, key)
+            }
+        } ? message : nil
+    }
+
+    private static func values(_ reader: inout JSONParser) -> ArrayValue? {
+        var message = ArrayValue()
+        var seen = Members()
+        return reader.readObject { reader, key in
+            switch key {
+            case "values": seen.once(0) && reader.readArray { reader in anyValue(&reader).map { message.values.append($0) } != nil }
+            default: unknown(&reader, key)
+            }
+        } ? message : nil
+    }
+
+    private static func keyValueList(_ reader: inout JSONParser) -> KeyValueList? {
+        var message = KeyValueList()
+        var seen = Members()
+        return reader.readObject { reader, key in
+            switch key {
+            case "values": seen.once(0) && keyValues(&reader).map { message.values = $0 } != nil
+            default: unknown(&reader, key)
+            }
+        } ? message : nil
+    }
+
+    // MARK: Values
+
+    /// A member this decoder does not read. A snake_case name may be a known field in the
+    /// other spelling, which the tree's decoder reads: give up.
+    private static func unknown(_ reader: inout JSONParser, _ key: String) -> Bool {
+        !key.utf8.contains(UInt8(ascii: "_")) && reader.skipValue()
+    }
+
+    private static func string(_ reader: inout JSONParser) -> String? {
+        reader.readString()?.text
+    }
+
+    private static func id(_ reader: inout JSONParser) -> Data? {
+        string(&reader).map(OTLPJSONScalars.id)
+    }
+
+    /// An integer as a JSON number or a decimal string.
+    private static func integer<T: FixedWidthInteger>(_ reader: inout JSONParser, _ type: T.Type) -> T? {
+        let text = reader.peek() == UInt8(ascii: "\"") ? string(&reader) : reader.readNumber()
+        return text.flatMap { parseInteger($0, as: T.self) }
+    }
+
+    private static func double(_ reader: inout JSONParser) -> Double? {
+        if reader.peek() == UInt8(ascii: "\"") { return string(&reader).flatMap { OTLPJSONScalars.double($0, quoted: true) } }
+        return reader.readNumber().flatMap { OTLPJSONScalars.double($0, quoted: false) }
+    }
+
+    private static func enumNumber(_ reader: inout JSONParser, _ names: [String: Int]) -> Int? {
+        if reader.peek() == UInt8(ascii: "\"") { return string(&reader).flatMap { OTLPJSONScalars.enumNumber($0, quoted: true, names: names) } }
+        return reader.readNumber().flatMap { OTLPJSONScalars.enumNumber($0, quoted: false, names: names) }
+    }
+}
