@@ -224,8 +224,8 @@ enum OTLPJSONDirectDecoder {
 
     /// A member this decoder does not read. A snake_case name may be a known field in the
     /// other spelling, which the tree's decoder reads: give up.
-    private static func unknown(_ reader: inout JSONParser, _ key: String) -> Bool {
-        !key.utf8.contains(UInt8(ascii: "_")) && reader.skipValue()
+    private static func unknown(_ reader: inout JSONParser, _ key: JSONKey) -> Bool {
+        !key.contains(UInt8(ascii: "_")) && reader.skipValue()
     }
 
     private static func string(_ reader: inout JSONParser) -> String? {

@@ -38,13 +38,13 @@ enum CanonicalMessageList {
     }
 
     private static func read(_ reader: inout JSONParser) -> Content? {
-        guard reader.take(UInt8(ascii: "[")) else { return nil }
         var messages: [Message] = []
-        repeat {
-            guard let message = message(&reader) else { return nil }
+        let read = reader.readArray { reader in
+            guard let message = message(&reader) else { return false }
             messages.append(message)
-        } while reader.take(UInt8(ascii: ","))
-        guard reader.take(UInt8(ascii: "]")), reader.isAtEnd() else { return nil }
+            return true
+        }
+        guard read, !messages.isEmpty, reader.isAtEnd() else { return nil }
 
         var out = JSONWriter(capacity: 1024)
         out.raw("[")
@@ -80,59 +80,54 @@ enum CanonicalMessageList {
     /// `{"role": …, "parts": [...], "name": …, "finish_reason": …}`, members in any order, each
     /// at most once, role required.
     private static func message(_ reader: inout JSONParser) -> Message? {
-        guard reader.take(UInt8(ascii: "{")) else { return nil }
         var role: Text?
         var parts: [Text]?
         var name: Text?
         var finishReason: Text?
-        repeat {
-            guard let key = reader.readString()?.text, reader.take(UInt8(ascii: ":")) else { return nil }
+        let read = reader.readObject { reader, key in
             switch key {
             case "role" where role == nil:
-                guard let value = Text(reader.readString()), value.value != "model" else { return nil }
-                role = value
+                role = Text(reader.readString())
+                return role != nil && role?.value != "model"
             case "parts" where parts == nil:
-                guard let list = textParts(&reader) else { return nil }
-                parts = list
+                parts = textParts(&reader)
+                return parts != nil
             case "name" where name == nil:
-                guard let value = Text(reader.readString()) else { return nil }
-                name = value
+                name = Text(reader.readString())
+                return name != nil
             case "finish_reason" where finishReason == nil:
-                guard let value = Text(reader.readString()) else { return nil }
-                finishReason = value
+                finishReason = Text(reader.readString())
+                return finishReason != nil
             default:
-                return nil
+                return false
             }
-        } while reader.take(UInt8(ascii: ","))
-        guard reader.take(UInt8(ascii: "}")), let role, let parts else { return nil }
+        }
+        guard read, let role, let parts else { return nil }
         return Message(role: role, parts: parts, name: name, finishReason: finishReason)
     }
 
     /// `[{"type": "text", "content": …}, ...]`, possibly empty.
     private static func textParts(_ reader: inout JSONParser) -> [Text]? {
-        guard reader.take(UInt8(ascii: "[")) else { return nil }
         var parts: [Text] = []
-        if reader.take(UInt8(ascii: "]")) { return parts }
-        repeat {
-            guard reader.take(UInt8(ascii: "{")) else { return nil }
+        let read = reader.readArray { reader in
             var typed = false
             var content: Text?
-            repeat {
-                guard let key = reader.readString()?.text, reader.take(UInt8(ascii: ":")) else { return nil }
+            let read = reader.readObject { reader, key in
                 switch key {
                 case "type" where !typed:
-                    guard reader.readString()?.text == "text" else { return nil }
                     typed = true
+                    return reader.readString()?.text == "text"
                 case "content" where content == nil:
-                    guard let value = Text(reader.readString()) else { return nil }
-                    content = value
+                    content = Text(reader.readString())
+                    return content != nil
                 default:
-                    return nil
+                    return false
                 }
-            } while reader.take(UInt8(ascii: ","))
-            guard reader.take(UInt8(ascii: "}")), typed, let content else { return nil }
+            }
+            guard read, typed, let content else { return false }
             parts.append(content)
-        } while reader.take(UInt8(ascii: ","))
-        return reader.take(UInt8(ascii: "]")) ? parts : nil
+            return true
+        }
+        return read ? parts : nil
     }
 }

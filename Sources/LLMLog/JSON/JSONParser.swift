@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// Why a JSON text could not be parsed.
 public enum JSONParseError: Error, Equatable, Sendable {
     /// Not JSON; the text says what and at which byte.
@@ -128,18 +131,32 @@ public struct JSONParser {
     }
 
     /// Reads an object, handing each member's name to `member`, which reads its value.
-    public mutating func readObject(_ member: (inout JSONParser, String) -> Bool) -> Bool {
+    public mutating func readObject(_ member: (inout JSONParser, JSONKey) -> Bool) -> Bool {
         guard peek() == UInt8(ascii: "{"), countValue(), (try? enter()) != nil else { return false }
         index += 1
         if !take(UInt8(ascii: "}")) {
             repeat {
-                guard peek() == UInt8(ascii: "\""), let key = try? parseStringNoting().text, take(UInt8(ascii: ":")),
+                guard peek() == UInt8(ascii: "\""), let key = parseKey(), take(UInt8(ascii: ":")),
                       member(&self, key) else { return false }
             } while take(UInt8(ascii: ","))
             guard take(UInt8(ascii: "}")) else { return false }
         }
         depth -= 1
         return true
+    }
+
+    /// A member name without escapes is its bytes in the document (no string is built for it);
+    /// one with escapes is decoded.
+    private mutating func parseKey() -> JSONKey? {
+        let start = index + 1
+        let end = JSONEscaping.next(in: bytes, from: start)
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            let name = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            guard UTF8Text.isASCII(name) || UTF8Text.string(name) != nil else { return nil }
+            index = end + 1
+            return JSONKey(bytes: name)
+        }
+        return (try? parseStringNoting()).map { JSONKey(text: $0.text) }
     }
 
     /// Reads an array, `element` reading each element.
@@ -382,5 +399,35 @@ func hexDigitValue(_ byte: UInt8) -> UInt8? {
     case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
     case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
     default: nil
+    }
+}
+
+/// A member name handed to `JSONParser.readObject`'s caller, matched against literals
+/// (`case "traceId":`) by comparing bytes. Valid only during the call.
+public struct JSONKey {
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private let decoded: String?
+
+    init(bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+        decoded = nil
+    }
+
+    init(text: String) {
+        bytes = UnsafeBufferPointer(start: nil, count: 0)
+        decoded = text
+    }
+
+    public var text: String { decoded ?? String(decoding: bytes, as: UTF8.self) }
+
+    public func contains(_ byte: UInt8) -> Bool {
+        decoded.map { $0.utf8.contains(byte) } ?? bytes.contains(byte)
+    }
+
+    public static func ~= (literal: StaticString, key: JSONKey) -> Bool {
+        guard key.decoded == nil, literal.hasPointerRepresentation else { return key.text == literal.description }
+        guard literal.utf8CodeUnitCount == key.bytes.count else { return false }
+        guard let base = key.bytes.baseAddress else { return true }
+        return memcmp(literal.utf8Start, base, key.bytes.count) == 0
     }
 }
