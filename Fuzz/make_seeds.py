@@ -97,6 +97,13 @@ def main(out: str):
     # An intValue that is not an integer, and many spans to skip.
     open(f"{out}/json/int-tail.json", "wb").write(to_json(export("semconv-v137", DIALECTS["semconv-v137"]))
                                                    .replace(b'"intValue": "3"', b'"intValue": "3abc"'))
+    # Message lists on their own, for the canonical reader the JSON run also checks.
+    lists = {"canonical": [{"role": "system", "parts": [{"type": "text", "content": "Be brief.\n\u00e9"}]},
+                           {"role": "user", "parts": [{"type": "text", "content": "hi \"there\""}], "name": "u"},
+                           {"role": "assistant", "parts": [], "finish_reason": "stop"}],
+             "tool": [{"role": "assistant", "parts": [{"type": "tool_call", "id": "1", "name": "f", "arguments": {}}]}]}
+    for name, messages in lists.items():
+        open(f"{out}/json/messages-{name}.json", "wb").write(json.dumps(messages).encode())
     many = export("plain", DIALECTS["plain"])
     template = many.resource_spans[0].scope_spans[0].spans[0]
     for n in range(2_000):

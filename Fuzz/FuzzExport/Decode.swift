@@ -1,5 +1,5 @@
-import GenAIMapping
-import OTLPCodec
+@_spi(Fuzzing) import GenAIMapping
+@_spi(Fuzzing) import OTLPCodec
 
 import Foundation
 
@@ -25,6 +25,11 @@ func decode(_ bytes: [UInt8], format: WireFormat, coding: ContentCoding) {
     }
     if let export = try? decoder.decodeTraces(bytes, format: format, coding: coding) {
         _ = SpanMapper.map(export)
+    }
+    // The direct readers against the general paths they stand in for: where they answer, the same.
+    if format == .json, coding == .identity {
+        precondition(OTLPJSONDecoder.directAgreesWithTree(bytes, limits: decoder.limits), "direct OTLP/JSON decoder disagrees with the tree's")
+        precondition(SpanMapper.canonicalReadAgrees(String(decoding: bytes, as: UTF8.self)), "canonical message reader disagrees with the general path")
     }
     // The same bytes as a logs export: the other decoder and the event mapper.
     if let logs = try? decoder.decodeLogs(bytes, format: format, coding: coding) {

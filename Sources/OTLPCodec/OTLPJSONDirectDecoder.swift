@@ -1,4 +1,5 @@
 import Foundation
+import SwiftProtobuf
 import LLMLog
 
 /// OTLP/JSON trace exports in the form exporters write (lowerCamelCase names, each member once,
@@ -250,5 +251,17 @@ enum OTLPJSONDirectDecoder {
     private static func enumNumber(_ reader: inout JSONParser, _ names: [String: Int]) -> Int? {
         if reader.peek() == UInt8(ascii: "\"") { return string(&reader).flatMap { OTLPJSONScalars.enumNumber($0, quoted: true, names: names) } }
         return reader.readNumber().flatMap { OTLPJSONScalars.enumNumber($0, quoted: false, names: names) }
+    }
+}
+
+extension OTLPJSONDecoder {
+    /// For the fuzzer (`make fuzz`): whether the direct reader, where it answers, gives what the
+    /// tree's decoder gives, compared as protobuf bytes (a NaN is not equal to itself).
+    @_spi(Fuzzing) public static func directAgreesWithTree(_ bytes: [UInt8], limits: DecodingLimits) -> Bool {
+        guard let direct = OTLPJSONDirectDecoder.traceExport(bytes, limits: limits) else { return true }
+        guard let tree = try? treeTraceExport(bytes, limits: limits) else { return false }
+        let directBytes: [UInt8]? = try? direct.serializedBytes()
+        let treeBytes: [UInt8]? = try? tree.serializedBytes()
+        return directBytes == treeBytes
     }
 }

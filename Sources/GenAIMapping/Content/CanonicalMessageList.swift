@@ -1,4 +1,5 @@
 import LLMLog
+import OTLPCodec
 
 /// Message lists that already have the canonical shape, text parts only (what current
 /// instrumentations put in `gen_ai.input.messages` and `gen_ai.output.messages`), read straight
@@ -129,5 +130,19 @@ enum CanonicalMessageList {
             return true
         }
         return read ? parts : nil
+    }
+}
+
+extension SpanMapper {
+    /// For the fuzzer (`make fuzz`): whether the canonical reader, where it answers for `text`,
+    /// gives what the general path gives.
+    @_spi(Fuzzing) public static func canonicalReadAgrees(_ text: String) -> Bool {
+        guard let direct = CanonicalMessageList.read(text) else { return true }
+        var value = AnyValue()
+        value.stringValue = text
+        guard let messages = MessageNormalizer.messages(from: JSONValue.content(value), defaultRole: "user"), !messages.isEmpty
+        else { return false }
+        let general = Content(messages: messages)
+        return direct.text == general.text && direct.messages == general.messages
     }
 }
