@@ -8,6 +8,7 @@ iterations between: what starting the process and loading the price table cost d
     .venv/bin/python bench/instructions.py      (make bench-instructions; make bench runs it too)
 """
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -22,9 +23,11 @@ FEW, MANY = 3, 13
 def counted(binary: Path, body: Path, fmt: str, iterations: int, folder: str) -> tuple[int, int]:
     """Instructions of one run and the GenAI spans one iteration keeps."""
     out = f"{folder}/callgrind.{fmt}.{iterations}"
+    # Swift seeds its hashing per process; a fixed seed makes two runs count the same instructions.
+    env = {**os.environ, "SWIFT_DETERMINISTIC_HASHING": "1"}
     run = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", str(binary), "bench", "decode",
                           "--body", str(body), "--format", fmt, "--iterations", str(iterations)],
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True, check=True, env=env)
     summary = next(line for line in Path(out).read_text().splitlines() if line.startswith("summary:"))
     return int(summary.split()[1]), json.loads(run.stdout)["genai_spans"]
 
