@@ -8,6 +8,7 @@ public enum SpanMapper {
     public static func map(_ request: TraceExportRequest, skippedSpans: Int = 0) -> MappedExport {
         var result = MappedExport()
         result.droppedSpans = skippedSpans
+        result.records.reserveCapacity(request.resourceSpans.reduce(0) { $0 + $1.scopeSpans.reduce(0) { $0 + $1.spans.count } })
         for resourceSpans in request.resourceSpans {
             // Built once per resource, and only if one of its spans is kept.
             var resource: (serviceName: String?, json: String)?

@@ -108,7 +108,7 @@ enum OTLPJSONDirectDecoder {
             } != nil
             case "startTimeUnixNano": seen.once(7) && integer(&reader, UInt64.self).map { message.startTimeUnixNano = $0 } != nil
             case "endTimeUnixNano": seen.once(8) && integer(&reader, UInt64.self).map { message.endTimeUnixNano = $0 } != nil
-            case "attributes": seen.once(9) && keyValues(&reader).map { message.attributes = $0 } != nil
+            case "attributes": seen.once(9) && keyValues(&reader, capacity: 16).map { message.attributes = $0 } != nil
             case "droppedAttributesCount": seen.once(10) && integer(&reader, UInt32.self).map { message.droppedAttributesCount = $0 } != nil
             case "events": seen.once(11) && reader.readArray { reader in event(&reader).map { message.events.append($0) } != nil }
             case "droppedEventsCount": seen.once(12) && integer(&reader, UInt32.self).map { message.droppedEventsCount = $0 } != nil
@@ -164,8 +164,10 @@ enum OTLPJSONDirectDecoder {
         } ? message : nil
     }
 
-    private static func keyValues(_ reader: inout JSONParser) -> [KeyValue]? {
+    /// `capacity`: a span's dozen attributes or more, grown from empty, are copied four times.
+    private static func keyValues(_ reader: inout JSONParser, capacity: Int = 0) -> [KeyValue]? {
         var list: [KeyValue] = []
+        list.reserveCapacity(capacity)
         return reader.readArray { reader in keyValue(&reader).map { list.append($0) } != nil } ? list : nil
     }
 

@@ -26,6 +26,8 @@ enum SpanWireDecoder {
             var span = Span()
             var seen = SeenFields()
             var attributes: [KeyValue] = []
+            // GenAI spans carry a dozen attributes or more: grown from empty, the array is copied four times.
+            attributes.reserveCapacity(16)
             var events: [SpanEvent] = []
             var links: [SpanLink] = []
             while !r.atEnd {
