@@ -8,7 +8,7 @@ import LLMLog
 public enum OTLPJSONDecoder {
     public static func decodeTraceExport(_ bytes: [UInt8], limits: DecodingLimits,
                                          admit: ValueAdmission? = nil) throws(DecodeError) -> TraceExportRequest {
-        try self.admit(bytes, limits: limits, admit: admit)
+        try admitMemory(bytes, limits: limits, admit: admit)
         if let direct = OTLPJSONDirectDecoder.traceExport(bytes, limits: limits) { return direct }
         return try treeTraceExport(bytes, limits: limits)
     }
@@ -24,7 +24,7 @@ public enum OTLPJSONDecoder {
 
     public static func decodeLogsExport(_ bytes: [UInt8], limits: DecodingLimits,
                                         admit: ValueAdmission? = nil) throws(DecodeError) -> LogsExportRequest {
-        try self.admit(bytes, limits: limits, admit: admit)
+        try admitMemory(bytes, limits: limits, admit: admit)
         let document = try parse(bytes, limits: limits)
         var request = LogsExportRequest()
         let root = try JSONObject(document, path: .root)
@@ -33,7 +33,7 @@ public enum OTLPJSONDecoder {
     }
 
     /// The document's memory, admitted in one step before any of it is built.
-    private static func admit(_ bytes: [UInt8], limits: DecodingLimits, admit: ValueAdmission?) throws(DecodeError) {
+    private static func admitMemory(_ bytes: [UInt8], limits: DecodingLimits, admit: ValueAdmission?) throws(DecodeError) {
         if let admit, !admit(min(JSONParser.valueBound(bytes), limits.maxValues)) { throw .budgetExhausted }
     }
 

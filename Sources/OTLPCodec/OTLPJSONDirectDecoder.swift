@@ -232,7 +232,7 @@ enum OTLPJSONDirectDecoder {
     }
 
     private static func string(_ reader: inout JSONParser) -> String? {
-        reader.readString()?.text
+        reader.readString()
     }
 
     private static func id(_ reader: inout JSONParser) -> Data? {

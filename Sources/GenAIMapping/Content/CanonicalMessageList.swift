@@ -3,8 +3,8 @@ import OTLPCodec
 
 /// Message lists that already have the canonical shape, text parts only (what current
 /// instrumentations put in `gen_ai.input.messages` and `gen_ai.output.messages`), read straight
-/// from their JSON text into `Content`. Building the JSON tree, normalising it and writing it
-/// again took a third of mapping a span. Anything else (other keys, other parts, a repeated key,
+/// from their JSON text into `ChatMessage`s, written once by `ChatMessage.serialize`. Building the
+/// JSON tree and normalising it took a quarter of mapping a span. Anything else (other keys, other parts, a repeated key,
 /// role `model`, an empty list) gives nil, and the caller takes the general path, which gives
 /// the same `Content` for every text this one reads (`CanonicalMessageListTests`).
 enum CanonicalMessageList {
@@ -16,26 +16,11 @@ enum CanonicalMessageList {
         }
     }
 
-    /// A string as it was read: `verbatim` ones are copied into the output without escaping.
-    private struct Text {
-        var value: String
-        var verbatim: Bool
-
-        init?(_ read: (text: String, verbatim: Bool)?) {
-            guard let read else { return nil }
-            (value, verbatim) = read
-        }
-
-        func write(into out: inout JSONWriter) {
-            if verbatim { out.verbatimString(value) } else { out.string(value) }
-        }
-    }
-
     private struct Message {
-        var role: Text
-        var parts: [Text]
-        var name: Text?
-        var finishReason: Text?
+        var role: String
+        var parts: [String]
+        var name: String?
+        var finishReason: String?
     }
 
     private static func read(_ reader: inout JSONParser) -> Content? {
@@ -47,57 +32,31 @@ enum CanonicalMessageList {
         }
         guard read, !messages.isEmpty, reader.isAtEnd() else { return nil }
 
-        var out = JSONWriter(capacity: 1024)
-        out.raw("[")
-        for (offset, message) in messages.enumerated() {
-            if offset > 0 { out.raw(",") }
-            out.raw("{\"role\":")
-            message.role.write(into: &out)
-            out.raw(",\"parts\":[")
-            for (index, part) in message.parts.enumerated() {
-                out.raw(index > 0 ? ",{\"type\":\"text\",\"content\":" : "{\"type\":\"text\",\"content\":")
-                part.write(into: &out)
-                out.raw("}")
-            }
-            out.raw("]")
-            if let name = message.name {
-                out.raw(",\"name\":")
-                name.write(into: &out)
-            }
-            if let finishReason = message.finishReason {
-                out.raw(",\"finish_reason\":")
-                finishReason.write(into: &out)
-            }
-            out.raw("}")
-        }
-        out.raw("]")
-        let chat = messages.map { message in
-            ChatMessage(role: message.role.value, parts: message.parts.map { .text($0.value) },
-                        name: message.name?.value, finishReason: message.finishReason?.value)
-        }
-        return Content(text: out.text, messages: chat)
+        return Content(messages: messages.map { message in
+            ChatMessage(role: message.role, parts: message.parts.map { .text($0) }, name: message.name, finishReason: message.finishReason)
+        })
     }
 
     /// `{"role": …, "parts": [...], "name": …, "finish_reason": …}`, members in any order, each
     /// at most once, role required.
     private static func message(_ reader: inout JSONParser) -> Message? {
-        var role: Text?
-        var parts: [Text]?
-        var name: Text?
-        var finishReason: Text?
+        var role: String?
+        var parts: [String]?
+        var name: String?
+        var finishReason: String?
         let read = reader.readObject { reader, key in
             switch key {
             case "role" where role == nil:
-                role = Text(reader.readString())
-                return role != nil && role?.value != "model"
+                role = reader.readString()
+                return role != nil && role != "model"
             case "parts" where parts == nil:
                 parts = textParts(&reader)
                 return parts != nil
             case "name" where name == nil:
-                name = Text(reader.readString())
+                name = reader.readString()
                 return name != nil
             case "finish_reason" where finishReason == nil:
-                finishReason = Text(reader.readString())
+                finishReason = reader.readString()
                 return finishReason != nil
             default:
                 return false
@@ -108,18 +67,18 @@ enum CanonicalMessageList {
     }
 
     /// `[{"type": "text", "content": …}, ...]`, possibly empty.
-    private static func textParts(_ reader: inout JSONParser) -> [Text]? {
-        var parts: [Text] = []
+    private static func textParts(_ reader: inout JSONParser) -> [String]? {
+        var parts: [String] = []
         let read = reader.readArray { reader in
             var typed = false
-            var content: Text?
+            var content: String?
             let read = reader.readObject { reader, key in
                 switch key {
                 case "type" where !typed:
                     typed = true
-                    return reader.readString()?.text == "text"
+                    return reader.readString() == "text"
                 case "content" where content == nil:
-                    content = Text(reader.readString())
+                    content = reader.readString()
                     return content != nil
                 default:
                     return false

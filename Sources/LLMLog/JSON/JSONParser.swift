@@ -104,10 +104,9 @@ public struct JSONParser {
     }
 
     /// Reads a string; nil when something else comes next or the string is not valid JSON.
-    /// `verbatim` as in `parseStringNoting`.
-    public mutating func readString() -> (text: String, verbatim: Bool)? {
+    public mutating func readString() -> String? {
         guard peek() == UInt8(ascii: "\""), countValue() else { return nil }
-        return try? parseStringNoting()
+        return try? parseString()
     }
 
     /// Reads a number, as its text.
@@ -156,7 +155,7 @@ public struct JSONParser {
             index = end + 1
             return JSONKey(bytes: name)
         }
-        return (try? parseStringNoting()).map { JSONKey(text: $0.text) }
+        return (try? parseString()).map(JSONKey.init(text:))
     }
 
     /// Reads an array, `element` reading each element.
@@ -302,12 +301,6 @@ public struct JSONParser {
     }
 
     private mutating func parseString() throws(JSONParseError) -> String {
-        try parseStringNoting().text
-    }
-
-    /// The string at `index` (its opening quote), and whether it had no escapes: then its UTF-8
-    /// is the bytes between the quotes, which a JSON writer may copy without escaping anything.
-    private mutating func parseStringNoting() throws(JSONParseError) -> (text: String, verbatim: Bool) {
         index += 1
         let start = index
         // Fast path: no escapes, so the bytes between the quotes are the string.
@@ -319,7 +312,7 @@ public struct JSONParser {
                     throw failure("invalid UTF-8 in a string")
                 }
                 index += 1
-                return (text, true)
+                return text
             }
             if byte < 0x20 { throw failure("control character in a string") }
         }
@@ -333,7 +326,7 @@ public struct JSONParser {
                 guard let text = scalars.withUnsafeBufferPointer(UTF8Text.string) else {
                     throw failure("invalid UTF-8 in a string")
                 }
-                return (text, false)
+                return text
             case UInt8(ascii: "\\"):
                 index += 1
                 guard index < bytes.count else { throw failure("unterminated escape") }

@@ -40,14 +40,6 @@ public struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    /// A string already known to need no escaping (`JSONParser.readString`'s `verbatim`): its
-    /// bytes are copied without the search for characters to escape.
-    public mutating func verbatimString(_ text: String) {
-        bytes.append(UInt8(ascii: "\""))
-        raw(text)
-        bytes.append(UInt8(ascii: "\""))
-    }
-
     /// A finite number as Swift prints it (valid JSON); NaN and the infinities as proto3 JSON strings.
     public mutating func double(_ number: Double) {
         if number.isFinite { raw("\(number)") } else { string(Self.nonFiniteName(number)) }
