@@ -8,7 +8,7 @@ at once (nginx + FastCGI + load generator alone), and the same rows inserted str
 at 5 000 rows per transaction; and the same on PostgreSQL (one stack, two stacks on one database,
 PostgreSQL's own ceiling). Prints a table and writes bench-out/results.json.
 
-    BENCH_SECONDS (default 10) per run; BENCH_THREADS (default 16) responder threads.
+    BENCH_SECONDS (default 10) per run; BENCH_THREADS responder threads (default: serve's own).
 """
 import datetime
 import json
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench-out"
 BIN = ROOT / ".build" / "release" / "ingate-otel"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
-THREADS = os.environ.get("BENCH_THREADS", "16")
+THREADS = os.environ.get("BENCH_THREADS", "")
 GENAI_PER_REQUEST = {"w1": 50, "w10": 5, "w1000": 500}
 
 VARIANTS = [
@@ -63,6 +63,11 @@ CEILINGS = [
     ("ceiling: null responder, W1 protobuf c=16", "w1", "pb", 0, 16),
     ("ceiling: null responder, W1 protobuf+gzip c=16", "w1", "pb", 1, 16),
 ]
+
+
+def serve_default_threads() -> int:
+    limits = subprocess.run([str(BIN), "limits", "--env"], capture_output=True, text=True, check=True).stdout
+    return int(next(line.split("=")[1] for line in limits.splitlines() if line.startswith("INGATE_LIMIT_REQUEST_THREADS=")))
 
 
 def psql(url: str, sql: str) -> str:
@@ -286,7 +291,7 @@ def main():
     report = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release()},
-        "seconds_per_run": SECONDS, "responder_threads": int(THREADS),
+        "seconds_per_run": SECONDS, "responder_threads": int(THREADS or serve_default_threads()),
         "variants": results, "null_responder": ceilings,
         "sqlite_ceiling_rows_per_second_at_5000_per_transaction": sqlite_ceiling, "sqlite_ceiling_rows": store["rows"],
         "postgresql": postgres,
@@ -295,7 +300,7 @@ def main():
     }
     (OUT / "results.json").write_text(json.dumps(report, indent=2))
 
-    print(f"\nmachine: {cpu}, {os.cpu_count()} cores; {SECONDS:.0f} s per run; responder threads {THREADS}")
+    print(f"\nmachine: {cpu}, {os.cpu_count()} cores; {SECONDS:.0f} s per run; responder threads {THREADS or serve_default_threads()}")
     header = f"{'variant':<28}{'GenAI spans/s':>14}{'req/s':>9}{'non-200':>8}{'p50 ms':>9}{'p99 ms':>9}{'RSS MiB':>9}{'rows ok':>8}{'/sqlite':>9}{'/null':>7}"
     print(header)
     for r in results:

@@ -204,7 +204,7 @@ public struct ExportHandler: Sendable {
         }
         if coding == .identity { try reservation.grow(by: plain.count * (cost - 1)) }
         // What a request holds while it waits for its commit is its records alone: the body, the
-        // inflated body and the decoded export go before, as up to 16 requests wait at once.
+        // inflated body and the decoded export go before, as up to a thread per request waits at once.
         body = []
 
         let receivedAt = Int64(Date().timeIntervalSince1970 * 1000)

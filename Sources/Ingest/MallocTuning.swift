@@ -19,7 +19,8 @@ private func mallocTrim(_ pad: Int) -> Int32
 /// over 6 s of `make bench`'s runs): W1 c=16 91-97 → 88 µs, 53 → 49 MiB; W1000 c=16 77-80 → 84 µs,
 /// 125 → 111 MiB. Two arenas as well would take W1000 to 96-101 MiB, but cost 28 % more CPU there
 /// (malloc contention among 16 threads), so they are left to the operator: MALLOC_ARENA_MAX, and
-/// their own MALLOC_MMAP_THRESHOLD_ or GLIBC_TUNABLES wins over this.
+/// their own MALLOC_MMAP_THRESHOLD_ or GLIBC_TUNABLES wins over this. (Those figures are of 16
+/// request threads; `ReceiverLimits.requestThreads` is now 8, for the same reason.)
 public enum MallocTuning {
     /// glibc's option number (its ABI) for M_MMAP_THRESHOLD.
     static let mmapThreshold: Int32 = -3

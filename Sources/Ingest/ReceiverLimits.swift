@@ -22,8 +22,12 @@ public enum ReceiverLimits {
     public static let requestsPerSecondPerAddress = 10_000
     public static let headerTimeoutSeconds = 10
     public static let bodyTimeoutSeconds = 15
-    /// Request threads of a responder process: most wait on the group commit, so more than cores.
-    public static let requestThreads = 16
+    /// Request threads of a responder process: most wait on the group commit, so more than cores;
+    /// not more than that, because each thread keeps a malloc arena of its own, whose freed
+    /// memory stays with it (`make bench`, 2 cores, W1000 c=16 worker peak RSS: 16 threads
+    /// 111 MiB, 12 97, 8 80, 4 61; W1 c=16 spans/s the same within noise from 8 up, 15 % less at
+    /// 4). A bigger host runs more processes (`spawn-fcgi -F`, systemd), or raises `--threads`.
+    public static let requestThreads = 8
 
     public static var all: [ReceiverLimit] {
         let ingest = IngestConfiguration()
