@@ -6,7 +6,7 @@ import OTLPCodec
 /// as JSON integers (never through a Double), arrays as arrays, key-value lists as objects,
 /// bytes as base64 and an empty value as null.
 public enum AttributeJSON {
-    /// `{"key": value, ...}`, keys sorted as in every JSON text Ingate writes; a repeated key keeps
+    /// `{"key": value, ...}`, keys in `JSONKeyOrder` as in every JSON text Ingate writes; a repeated key keeps
     /// its first value (OTLP keys must be unique). An attribute of `contentKeys` whose string value
     /// is one of `stored` (the prompt and completion as their columns hold them), exactly or as
     /// the same JSON text with other whitespace between tokens, is left out: the row has it already.
@@ -28,13 +28,11 @@ public enum AttributeJSON {
         out.raw("{")
         var first = true
         var previous: String?
-        // Sorted by key, then by position, so that the first of a repeated key comes first.
-        let order = attributes.indices.sorted { a, b in
-            let (left, right) = (attributes[a].key, attributes[b].key)
-            return left == right ? a < b : left < right
-        }
-        for attribute in order.lazy.map({ attributes[$0] }) {
-            guard attribute.key != previous else { continue }
+        for index in JSONKeyOrder.sortedIndices(attributes.map(\.key)) {
+            let attribute = attributes[index]
+            if let previous, previous.utf8.count == attribute.key.utf8.count, JSONKeyOrder.compare(previous, attribute.key) == 0 {
+                continue
+            }
             previous = attribute.key
             if isOneOf(attribute.value, stored), contentKeys.contains(attribute.key) { continue }
             if !first { out.raw(",") }

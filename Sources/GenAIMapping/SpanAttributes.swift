@@ -5,10 +5,11 @@ import OTLPCodec
 /// A span's attributes and events, looked up by the sources in `FieldSources`.
 struct SpanAttributes {
     let span: Span
-    /// The attributes, scanned in order: a span has tens of them, so comparing a key's length
-    /// first and its bytes only when the lengths agree costs less than hashing every key into a
-    /// dictionary (which was a tenth of mapping a span).
+    /// The attributes, scanned in order: a span has tens of them, so comparing
+    /// a key's print first and its text only when the prints agree costs less than hashing every
+    /// key into a dictionary (which was a tenth of mapping a span).
     private let attributes: [KeyValue]
+    private let prints: [KeyPrint]
     /// Bit n is set when some key is n bytes long (mod 64). Most lookups are of another dialect's
     /// keys, absent here: this answers most of them without a scan.
     private let keyLengths: UInt64
@@ -16,17 +17,16 @@ struct SpanAttributes {
     init(_ span: Span) {
         self.span = span
         attributes = span.attributes
-        var keyLengths: UInt64 = 0
-        for attribute in attributes { keyLengths |= 1 << UInt64(attribute.key.utf8.count & 63) }
-        self.keyLengths = keyLengths
+        prints = attributes.map { KeyPrint($0.key) }
+        keyLengths = prints.reduce(0) { $0 | 1 << UInt64($1.length & 63) }
     }
 
     /// The first attribute of this key that holds a value.
     subscript(key: String) -> AnyValue? {
-        let length = key.utf8.count
-        guard keyLengths & (1 << UInt64(length & 63)) != 0 else { return nil }
-        for attribute in attributes where attribute.key.utf8.count == length && attribute.key == key && attribute.value.value != nil {
-            return attribute.value
+        guard keyLengths & (1 << UInt64(key.utf8.count & 63)) != 0 else { return nil }
+        let print = KeyPrint(key)
+        for index in prints.indices where prints[index] == print && attributes[index].key == key && attributes[index].value.value != nil {
+            return attributes[index].value
         }
         return nil
     }
@@ -107,6 +107,26 @@ struct SpanAttributes {
             guard attribute.key.hasPrefix(prefix), attribute.key.count > prefix.count else { return nil }
             return (attribute.key.dropFirst(prefix.count), attribute.value)
         }
+    }
+}
+
+/// A key's length and its last eight bytes, where the keys of one dialect differ
+/// (`….input_tokens`, `….output_tokens`): keys whose prints differ are different keys.
+struct KeyPrint: Equatable {
+    let length: Int
+    let tail: UInt64
+    init(_ key: String) {
+        (length, tail) = key.utf8.withContiguousStorageIfAvailable(Self.print) ?? Self.print(Array(key.utf8))
+    }
+
+    private static func print(_ bytes: UnsafeBufferPointer<UInt8>) -> (Int, UInt64) {
+        guard let base = bytes.baseAddress else { return (0, 0) }
+        if bytes.count >= 8 { return (bytes.count, UnsafeRawPointer(base + bytes.count - 8).loadUnaligned(as: UInt64.self)) }
+        return (bytes.count, bytes.reduce(0) { $0 << 8 | UInt64($1) })
+    }
+
+    private static func print(_ bytes: [UInt8]) -> (Int, UInt64) {
+        bytes.withUnsafeBufferPointer(print)
     }
 }
 

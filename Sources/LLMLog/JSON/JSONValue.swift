@@ -67,7 +67,7 @@ extension JSONValue {
             out.raw("]")
         case .object(let members):
             out.raw("{")
-            for (offset, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
+            for (offset, member) in members.sorted(by: { JSONKeyOrder.precedes($0.key, $1.key) }).enumerated() {
                 if offset > 0 { out.raw(",") }
                 out.string(member.key)
                 out.raw(":")

@@ -1,0 +1,54 @@
+import Testing
+@testable import GenAIMapping
+import OTLPCodec
+import TestSupport
+
+/// Attribute lookup by key print and the attributes' JSON: keys are their bytes, a repeated key
+/// keeps its first value that holds one.
+@Suite struct SpanAttributesTests {
+    func attribute(_ key: String, _ value: AnyValue) -> KeyValue {
+        KeyValue.with {
+            $0.key = key
+            $0.value = value
+        }
+    }
+
+    func span(_ attributes: [KeyValue]) -> Span {
+        Span.with { $0.attributes = attributes }
+    }
+
+    @Test func keysOfOneLengthAndTailAreToldApart() {
+        let attributes = SpanAttributes(span([
+            attribute("a.usage.input_tokens", OTLP.int(1)), attribute("b.usage.input_tokens", OTLP.int(2)),
+            attribute("in", OTLP.int(3)), attribute("ni", OTLP.int(4)),
+        ]))
+        #expect(attributes["a.usage.input_tokens"]?.integerValue == 1)
+        #expect(attributes["b.usage.input_tokens"]?.integerValue == 2)
+        #expect(attributes["c.usage.input_tokens"] == nil)
+        #expect(attributes["in"]?.integerValue == 3)
+        #expect(attributes["ni"]?.integerValue == 4)
+        #expect(attributes["i"] == nil)
+    }
+
+    @Test func anEmptyValueGivesWayToTheNextOfItsKey() {
+        let attributes = SpanAttributes(span([attribute("gen_ai.system", AnyValue()), attribute("gen_ai.system", OTLP.string("openai"))]))
+        #expect(attributes["gen_ai.system"]?.textValue == "openai")
+    }
+
+    @Test func twoSpellingsOfAKeyAreTwoKeys() {
+        let attributes = SpanAttributes(span([attribute("caf\u{e9}", OTLP.int(1)), attribute("cafe\u{301}", OTLP.int(2))]))
+        #expect(attributes["caf\u{e9}"]?.integerValue == 1)
+        #expect(attributes["cafe\u{301}"]?.integerValue == 2)
+        #expect(AttributeJSON.object(span([attribute("caf\u{e9}", OTLP.int(1)), attribute("cafe\u{301}", OTLP.int(2))]).attributes)
+            == "{\"cafe\u{301}\":2,\"caf\u{e9}\":1}")
+    }
+
+    @Test func theJSONKeepsTheFirstOfARepeatedKeyInByteOrder() {
+        let attributes = [
+            attribute("gen_ai.usage.output_tokens", OTLP.int(7)), attribute("gen_ai.usage.input_tokens", OTLP.int(1)),
+            attribute("gen_ai.usage.input_tokens", OTLP.int(2)), attribute("Z", OTLP.string("upper")), attribute("a", OTLP.int(3)),
+        ]
+        #expect(AttributeJSON.object(attributes)
+            == #"{"Z":"upper","a":3,"gen_ai.usage.input_tokens":1,"gen_ai.usage.output_tokens":7}"#)
+    }
+}
