@@ -79,11 +79,15 @@ public struct ExportDecoder: Sendable {
         }
     }
 
-    /// `keptSpans` is the shape check's verdict per span in wire order. Where its walk stopped
+    /// `keptSpans` is the shape check's verdict per span in wire order. Decoded in place by
+    /// `ExportWireDecoder` where it takes the export, else lazily here. Where the check's walk stopped
     /// short of what swift-protobuf decodes (framing it does not step over, such as groups), the
     /// spans' keys are read again instead.
     private func decodeFiltered(_ plain: [UInt8], options: BinaryDecodingOptions, filter: SpanKeyFilter?,
                                 keptSpans: [Bool]) throws -> DecodedTraces {
+        if let decoded = ExportWireDecoder.decode(plain, keptSpans: filter == nil ? nil : keptSpans, options: options) {
+            return decoded
+        }
         var keysOnly = options
         keysOnly.discardUnknownFields = true
         let lazy = try Ingate_Lazy_LazyTraceExport(serializedBytes: plain, options: options)
