@@ -37,13 +37,14 @@ public struct ExportDecoder: Sendable {
     /// its strings checked for UTF-8). `admit` is asked before values are built.
     public func decodeTraces(_ body: [UInt8], format: WireFormat, coding: ContentCoding,
                              keeping filter: SpanKeyFilter?, admit: ValueAdmission? = nil) throws(DecodeError) -> DecodedTraces {
-        let decoded = try decodeUnchecked(body, format: format, coding: coding, keeping: filter, admit: admit)
-        try limits.check(decoded.export)
+        let (decoded, withinLimits) = try decodeUnchecked(body, format: format, coding: coding, keeping: filter, admit: admit)
+        if !withinLimits { try limits.check(decoded.export) }
         return decoded
     }
 
+    /// The export, and whether the wire has already proved it within the string and span limits.
     private func decodeUnchecked(_ body: [UInt8], format: WireFormat, coding: ContentCoding,
-                                 keeping filter: SpanKeyFilter?, admit: ValueAdmission?) throws(DecodeError) -> DecodedTraces {
+                                 keeping filter: SpanKeyFilter?, admit: ValueAdmission?) throws(DecodeError) -> (DecodedTraces, Bool) {
         let plain = try inflate(body, coding: coding)
         switch format {
         case .json:
@@ -59,15 +60,19 @@ public struct ExportDecoder: Sendable {
                     }
                 }
             }
-            return DecodedTraces(export: export, skippedSpans: skipped)
+            return (DecodedTraces(export: export, skippedSpans: skipped), false)
         case .protobuf:
             var options = BinaryDecodingOptions()
             options.messageDepthLimit = limits.maxNestingDepth
             var values = ValueCount(limits: limits, admit: admit)
             let shape = try ProtobufShapeCheck.check(traces: plain, limits: limits, keeping: filter)
             try values.add(shape.values)
+            // Walked in place, the spans decoded are exactly those the shape check measured.
+            if let decoded = ExportWireDecoder.decode(plain, keptSpans: filter == nil ? nil : shape.keptSpans, options: options) {
+                return (decoded, shape.provesStringLimits(limits))
+            }
             do {
-                return try decodeFiltered(plain, options: options, filter: filter, keptSpans: shape.keptSpans)
+                return (try decodeFiltered(plain, options: options, filter: filter, keptSpans: shape.keptSpans), false)
             } catch let error as DecodeError {
                 throw error
             } catch BinaryDecodingError.invalidUTF8 {
@@ -79,15 +84,12 @@ public struct ExportDecoder: Sendable {
         }
     }
 
-    /// `keptSpans` is the shape check's verdict per span in wire order. Decoded in place by
-    /// `ExportWireDecoder` where it takes the export, else lazily here. Where the check's walk stopped
+    /// The lazy decode, for exports `ExportWireDecoder` does not take. `keptSpans` is the shape
+    /// check's verdict per span in wire order. Where its walk stopped
     /// short of what swift-protobuf decodes (framing it does not step over, such as groups), the
     /// spans' keys are read again instead.
     private func decodeFiltered(_ plain: [UInt8], options: BinaryDecodingOptions, filter: SpanKeyFilter?,
                                 keptSpans: [Bool]) throws -> DecodedTraces {
-        if let decoded = ExportWireDecoder.decode(plain, keptSpans: filter == nil ? nil : keptSpans, options: options) {
-            return decoded
-        }
         var keysOnly = options
         keysOnly.discardUnknownFields = true
         let lazy = try Ingate_Lazy_LazyTraceExport(serializedBytes: plain, options: options)

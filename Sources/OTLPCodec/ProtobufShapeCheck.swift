@@ -20,19 +20,47 @@ struct ProtobufShapeCheck {
     /// Also returns, in wire order, whether `filter` keeps each span, so that the decoder does not
     /// read every span's keys a second time.
     static func check(traces bytes: [UInt8], limits: DecodingLimits,
-                      keeping filter: SpanKeyFilter?) throws(DecodeError) -> (values: Int, keptSpans: [Bool]) {
+                      keeping filter: SpanKeyFilter?) throws(DecodeError) -> TraceShape {
         try bytes.withUnsafeBufferPointer { buffer throws(DecodeError) in
             try ProtobufShapeCheck(buffer, limits: limits).traces(keeping: filter)
         }
     }
 
-    private func traces(keeping filter: SpanKeyFilter?) throws(DecodeError) -> (values: Int, keptSpans: [Bool]) {
+    /// What the walk found of an export's traces.
+    struct TraceShape {
+        /// The values decoding will build.
+        var values = 0
+        /// Whether `filter` keeps each span, in wire order.
+        var keptSpans: [Bool] = []
+        /// The bytes of the resources and the kept spans, and the largest of them: every string
+        /// `DecodingLimits.check` measures lies inside one of them.
+        var enclosingBytes = 0
+        var largestEnclosing = 0
+
+        mutating func enclose(_ range: Range<Int>) {
+            enclosingBytes += range.count
+            largestEnclosing = max(largestEnclosing, range.count)
+        }
+
+        /// Whether `DecodingLimits.check` must pass on the export decoded from these spans: no
+        /// string can be longer than its enclosing message, and none escapes to more than six
+        /// bytes per byte (base64 of bytes takes less), so these bounds within the limits prove it.
+        /// Counts per span are the walk's own (`traces` has checked them).
+        func provesStringLimits(_ limits: DecodingLimits) -> Bool {
+            largestEnclosing <= limits.maxStringBytes && enclosingBytes <= limits.maxEscapedBytes / 6
+                && keptSpans.lazy.filter { $0 }.count <= limits.maxSpans
+        }
+    }
+
+    private func traces(keeping filter: SpanKeyFilter?) throws(DecodeError) -> TraceShape {
         let check = self
+        var shape = TraceShape()
         var values = 0
         var keptSpans: [Bool] = []
         // ExportTraceServiceRequest.resource_spans = 1
         for resourceSpans in check.fields(1, in: 0..<bytes.count) {
             values += try check.resourceAndScopes(of: resourceSpans)
+            for resource in check.fields(1, in: resourceSpans) { shape.enclose(resource) }
             // ResourceSpans.scope_spans = 2
             for scopeSpans in check.fields(2, in: resourceSpans) {
                 // ScopeSpans.spans = 2 { attributes = 9, events = 11 { attributes = 3 } }
@@ -47,13 +75,16 @@ struct ProtobufShapeCheck {
                     let kept = filter.map { check.keeps(span, $0) } ?? true
                     keptSpans.append(kept)
                     if kept {
+                        shape.enclose(span)
                         values += check.values(in: span, as: .span)
                         guard values <= limits.maxValues else { throw Self.tooManyValues(limits) }
                     }
                 }
             }
         }
-        return (values, keptSpans)
+        shape.values = values
+        shape.keptSpans = keptSpans
+        return shape
     }
 
     /// Whether `filter` keeps the span: some attribute key (Span.attributes = 9 { key = 1 }) that

@@ -84,3 +84,44 @@ import TestSupport
         return [field << 3 | 2] + length + payload
     }
 }
+
+/// Where the shape check's byte bounds let the decoder skip `DecodingLimits.check`, that check
+/// would have passed; near every limit the decoder refuses exactly what the check refuses.
+@Suite struct WireLimitBoundTests {
+    func export(stringBytes: Int, control: Bool, spans: Int) -> TraceExportRequest {
+        let text = String(repeating: control ? "\u{1}" : "a", count: stringBytes)
+        return OTLP.export(spans: (0..<spans).map { number in
+            var span = OTLP.chatSpan(number: UInt8(number + 1))
+            span.attributes += OTLP.attributes(["gen_ai.prompt": OTLP.string(text)])
+            return span
+        })
+    }
+
+    @Test(arguments: [false, true])
+    func theDecoderRefusesWhatTheCheckRefuses(control: Bool) throws {
+        for (maxString, maxEscaped, maxSpans) in [(300, 1_000_000, 10), (100_000, 3_000, 10), (100_000, 20_000, 10), (100_000, 1_000_000, 2)] {
+            let limits = DecodingLimits(maxStringBytes: maxString, maxEscapedBytes: maxEscaped)
+            var spanLimits = limits
+            spanLimits.maxSpans = maxSpans
+            for size in [10, 250, 299, 300, 301, 400, 2_000] {
+                for spans in [1, 2, 3] {
+                    let body = export(stringBytes: size, control: control, spans: spans).protobufBytes()
+                    let full = try TraceExportRequest(serializedBytes: body)
+                    let checkRefuses = (try? spanLimits.check(full)) == nil
+                    let decoderRefuses = (try? ExportDecoder(limits: spanLimits).decodeTraces(body, format: .protobuf, coding: .identity)) == nil
+                    #expect(checkRefuses == decoderRefuses, "size \(size), spans \(spans), limits \(maxString)/\(maxEscaped)/\(maxSpans)")
+                }
+            }
+        }
+    }
+
+    @Test func withinTheBoundsTheCheckIsProvedOnTheWire() throws {
+        let body = export(stringBytes: 50, control: false, spans: 2).protobufBytes()
+        let shape = try ProtobufShapeCheck.check(traces: body, limits: DecodingLimits(), keeping: nil)
+        #expect(shape.provesStringLimits(DecodingLimits()))
+        #expect(!shape.provesStringLimits(DecodingLimits(maxStringBytes: 60)))
+        #expect(!shape.provesStringLimits(DecodingLimits(maxEscapedBytes: 6 * shape.enclosingBytes - 1)))
+        #expect(shape.provesStringLimits(DecodingLimits(maxEscapedBytes: 6 * shape.enclosingBytes)))
+        #expect(!shape.provesStringLimits(DecodingLimits(maxSpans: 1)))
+    }
+}
