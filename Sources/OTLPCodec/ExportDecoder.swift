@@ -48,19 +48,7 @@ public struct ExportDecoder: Sendable {
         let plain = try inflate(body, coding: coding)
         switch format {
         case .json:
-            var export = try OTLPJSONDecoder.decodeTraceExport(plain, limits: limits, admit: admit)
-            var skipped = 0
-            if let filter {
-                for r in export.resourceSpans.indices {
-                    for s in export.resourceSpans[r].scopeSpans.indices {
-                        let spans = export.resourceSpans[r].scopeSpans[s].spans
-                        let kept = spans.filter { keepsSpan(filter, $0.attributes.lazy.map(\.key)) }
-                        skipped += spans.count - kept.count
-                        export.resourceSpans[r].scopeSpans[s].spans = kept
-                    }
-                }
-            }
-            return (DecodedTraces(export: export, skippedSpans: skipped), false)
+            return (try OTLPJSONDecoder.decodeTraces(plain, limits: limits, admit: admit, keeping: filter), false)
         case .protobuf:
             var options = BinaryDecodingOptions()
             options.messageDepthLimit = limits.maxNestingDepth

@@ -13,6 +13,26 @@ public enum OTLPJSONDecoder {
         return try treeTraceExport(bytes, limits: limits)
     }
 
+    /// Decodes, building only the spans `filter` keeps (all when nil).
+    public static func decodeTraces(_ bytes: [UInt8], limits: DecodingLimits, admit: ValueAdmission? = nil,
+                                    keeping filter: SpanKeyFilter?) throws(DecodeError) -> DecodedTraces {
+        try admitMemory(bytes, limits: limits, admit: admit)
+        if let direct = OTLPJSONDirectDecoder.traces(bytes, limits: limits, keeping: filter) { return direct }
+        var export = try treeTraceExport(bytes, limits: limits)
+        var skipped = 0
+        if let filter {
+            for r in export.resourceSpans.indices {
+                for s in export.resourceSpans[r].scopeSpans.indices {
+                    let spans = export.resourceSpans[r].scopeSpans[s].spans
+                    let kept = spans.filter { keepsSpan(filter, $0.attributes.lazy.map(\.key)) }
+                    skipped += spans.count - kept.count
+                    export.resourceSpans[r].scopeSpans[s].spans = kept
+                }
+            }
+        }
+        return DecodedTraces(export: export, skippedSpans: skipped)
+    }
+
     /// Through the document's JSON tree: every form OTLP/JSON allows, and errors that say where.
     static func treeTraceExport(_ bytes: [UInt8], limits: DecodingLimits) throws(DecodeError) -> TraceExportRequest {
         let document = try parse(bytes, limits: limits)

@@ -9,22 +9,78 @@ import LLMLog
 /// `OTLPJSONDecoder` decodes the body through the tree, which also words every error. For every
 /// body this one reads, the two agree (`OTLPJSONDirectDecoderTests`). Members it does not know
 /// are read and ignored, as the tree's decoder ignores them.
+///
+/// With a filter, a span whose attribute keys it does not keep is read as JSON (checked and
+/// counted as the tree's parser would) but not built, as the protobuf decoder steps over it:
+/// its members are not read as OTLP fields.
 enum OTLPJSONDirectDecoder {
     static func traceExport(_ bytes: [UInt8], limits: DecodingLimits) -> TraceExportRequest? {
+        traces(bytes, limits: limits, keeping: nil)?.export
+    }
+
+    static func traces(_ bytes: [UInt8], limits: DecodingLimits, keeping filter: SpanKeyFilter?) -> DecodedTraces? {
         bytes.withUnsafeBufferPointer { buffer in
             var reader = JSONParser(reading: buffer, maxDepth: limits.maxNestingDepth, maxValues: limits.maxValues)
+            var decoder = OTLPJSONDirectDecoder.Spans(filter: filter)
             var request = TraceExportRequest()
             var seen = Members()
             let read = reader.readObject { reader, key in
                 switch key {
                 case "resourceSpans": seen.once(0) && reader.readArray { reader in
-                    resourceSpans(&reader).map { request.resourceSpans.append($0) } != nil
+                    resourceSpans(&reader, &decoder).map { request.resourceSpans.append($0) } != nil
                 }
                 default: unknown(&reader, key)
                 }
             }
-            return read && reader.isAtEnd() ? request : nil
+            return read && reader.isAtEnd() ? DecodedTraces(export: request, skippedSpans: decoder.skipped) : nil
         }
+    }
+
+    /// The spans of one export: those the filter keeps are built, the others counted.
+    private struct Spans {
+        let filter: SpanKeyFilter?
+        var skipped = 0
+
+        /// The next span, or nil in `span` when it was skipped; false when it cannot be read.
+        mutating func next(_ reader: inout JSONParser, into spans: inout [Span]) -> Bool {
+            if let filter {
+                var probe = reader
+                guard let kept = OTLPJSONDirectDecoder.keeps(&probe, filter) else { return false }
+                if !kept {
+                    reader = probe
+                    skipped += 1
+                    return true
+                }
+            }
+            guard let span = OTLPJSONDirectDecoder.span(&reader) else { return false }
+            spans.append(span)
+            return true
+        }
+    }
+
+    /// Whether `filter` keeps the span at the reader by one of its attribute keys; when it does
+    /// not, the span has been read past. Nil when it is not JSON the parser takes.
+    private static func keeps(_ reader: inout JSONParser, _ filter: SpanKeyFilter) -> Bool? {
+        var kept = false
+        let read = reader.readObject { reader, key in
+            switch key {
+            case "attributes":
+                reader.readArray { reader in
+                    reader.readObject { reader, key in
+                        switch key {
+                        case "key":
+                            guard let name = reader.readString() else { return false }
+                            // Kept: the span is read again from its start, so stop reading here.
+                            kept = keepsSpan(filter, CollectionOfOne(name))
+                            return !kept
+                        default: return reader.skipValue()
+                        }
+                    }
+                }
+            default: reader.skipValue()
+            }
+        }
+        return kept || read ? kept : nil
     }
 
     /// The members of one object seen so far, by field number: a repeated one gives up.
@@ -39,14 +95,14 @@ enum OTLPJSONDirectDecoder {
 
     // MARK: Messages
 
-    private static func resourceSpans(_ reader: inout JSONParser) -> ResourceSpans? {
+    private static func resourceSpans(_ reader: inout JSONParser, _ decoder: inout Spans) -> ResourceSpans? {
         var message = ResourceSpans()
         var seen = Members()
         return reader.readObject { reader, key in
             switch key {
             case "resource": seen.once(0) && resource(&reader).map { message.resource = $0 } != nil
             case "scopeSpans": seen.once(1) && reader.readArray { reader in
-                scopeSpans(&reader).map { message.scopeSpans.append($0) } != nil
+                scopeSpans(&reader, &decoder).map { message.scopeSpans.append($0) } != nil
             }
             case "schemaUrl": seen.once(2) && string(&reader).map { message.schemaURL = $0 } != nil
             default: unknown(&reader, key)
@@ -66,13 +122,13 @@ enum OTLPJSONDirectDecoder {
         } ? message : nil
     }
 
-    private static func scopeSpans(_ reader: inout JSONParser) -> ScopeSpans? {
+    private static func scopeSpans(_ reader: inout JSONParser, _ decoder: inout Spans) -> ScopeSpans? {
         var message = ScopeSpans()
         var seen = Members()
         return reader.readObject { reader, key in
             switch key {
             case "scope": seen.once(0) && scope(&reader).map { message.scope = $0 } != nil
-            case "spans": seen.once(1) && reader.readArray { reader in span(&reader).map { message.spans.append($0) } != nil }
+            case "spans": seen.once(1) && reader.readArray { reader in decoder.next(&reader, into: &message.spans) }
             case "schemaUrl": seen.once(2) && string(&reader).map { message.schemaURL = $0 } != nil
             default: unknown(&reader, key)
             }

@@ -123,10 +123,87 @@ public struct JSONParser {
         return byte == UInt8(ascii: "t")
     }
 
-    /// Reads any value and drops it, as `parse` would read it (an OTLP member the caller ignores).
+    /// Reads any value and drops it, as `parse` would read it (an OTLP member the caller ignores,
+    /// a span the caller skips): checked as strictly and counted alike, but nothing is built.
     public mutating func skipValue() -> Bool {
         skipWhitespace()
-        return (try? parseValue()) != nil
+        return (try? skipAny()) != nil
+    }
+
+    private mutating func skipAny() throws(JSONParseError) {
+        guard index < bytes.count else { throw failure("unexpected end of input") }
+        valuesLeft -= 1
+        guard valuesLeft >= 0 else { throw .tooManyValues(limit: maxValues) }
+        switch bytes[index] {
+        case UInt8(ascii: "{"):
+            try skipContainer(closing: UInt8(ascii: "}")) { (parser: inout JSONParser) throws(JSONParseError) in
+                guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: "\"") else {
+                    throw parser.failure("expected a member name")
+                }
+                try parser.skipString()
+                parser.skipWhitespace()
+                guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: ":") else { throw parser.failure("expected ':'") }
+                parser.index += 1
+                parser.skipWhitespace()
+                try parser.skipAny()
+            }
+        case UInt8(ascii: "["):
+            try skipContainer(closing: UInt8(ascii: "]")) { (parser: inout JSONParser) throws(JSONParseError) in try parser.skipAny() }
+        case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "t"): try expectLiteral("true")
+        case UInt8(ascii: "f"): try expectLiteral("false")
+        case UInt8(ascii: "n"): try expectLiteral("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try parseNumber()
+        default: throw failure("unexpected character")
+        }
+    }
+
+    /// An object or array after its opening byte, `element` reading each member or element.
+    private mutating func skipContainer(closing: UInt8, _ element: (inout JSONParser) throws(JSONParseError) -> Void) throws(JSONParseError) {
+        try enter()
+        index += 1
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == closing {
+            index += 1
+            depth -= 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            try element(&self)
+            skipWhitespace()
+            guard index < bytes.count else { throw failure("unexpected end of input") }
+            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+            if bytes[index] == closing { index += 1; break }
+            throw failure(closing == UInt8(ascii: "}") ? "expected ',' or '}'" : "expected ',' or ']'")
+        }
+        depth -= 1
+    }
+
+    /// A string checked as `parseString` checks it (escapes, controls, UTF-8), without building it.
+    /// The runs between escapes end at ASCII bytes, so each is valid UTF-8 on its own or not at all.
+    private mutating func skipString() throws(JSONParseError) {
+        index += 1
+        while true {
+            let start = index
+            index = JSONEscaping.next(in: bytes, from: start)
+            let run = UnsafeBufferPointer(rebasing: bytes[start..<index])
+            guard UTF8Text.isASCII(run) || UTF8Text.string(run) != nil else { throw failure("invalid UTF-8 in a string") }
+            guard index < bytes.count else { throw failure("unterminated string") }
+            let byte = bytes[index]
+            index += 1
+            if byte == UInt8(ascii: "\"") { return }
+            guard byte == UInt8(ascii: "\\") else { throw failure("control character in a string") }
+            guard index < bytes.count else { throw failure("unterminated escape") }
+            let escape = bytes[index]
+            index += 1
+            switch escape {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"),
+                 UInt8(ascii: "r"), UInt8(ascii: "t"): continue
+            case UInt8(ascii: "u"): _ = try parseUnicodeEscape()
+            default: throw failure("invalid escape")
+            }
+        }
     }
 
     /// Reads an object, handing each member's name to `member`, which reads its value.
