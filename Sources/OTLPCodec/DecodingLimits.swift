@@ -56,15 +56,18 @@ public enum DecodeError: Error, Equatable, Sendable {
 }
 
 extension DecodingLimits {
-    /// Checks the counts and sizes of the spans kept from a decoded export.
-    func check(_ export: TraceExportRequest) throws(DecodeError) {
+    /// Checks the counts and sizes of the spans kept from a decoded export; the sizes of their
+    /// strings only when `measuringStrings` (the caller may have proved them from the body).
+    func check(_ export: TraceExportRequest, measuringStrings: Bool = true) throws(DecodeError) {
         var spans = 0
         // Escaping takes a byte to six at most, so the exact count, a scan of every byte, is only
         // needed when six times the bytes could cross the limit: an export of a few MiB never does.
         var mostEscaped = 0
         for resourceSpans in export.resourceSpans {
-            try checkStrings(resourceSpans.resource.attributes, what: "resource attribute")
-            mostEscaped += Self.mostEscapedLength(resourceSpans.resource.attributes)
+            if measuringStrings {
+                try checkStrings(resourceSpans.resource.attributes, what: "resource attribute")
+                mostEscaped += Self.mostEscapedLength(resourceSpans.resource.attributes)
+            }
             for scopeSpans in resourceSpans.scopeSpans {
                 spans += scopeSpans.spans.count
                 guard spans <= maxSpans else { throw .limitExceeded("more than \(maxSpans) GenAI spans in one request") }
@@ -75,6 +78,7 @@ extension DecodingLimits {
                     guard span.events.count <= maxEventsPerSpan else {
                         throw .limitExceeded("span \"\(span.name.prefix(80))\" has \(span.events.count) events; the limit is \(maxEventsPerSpan)")
                     }
+                    guard measuringStrings else { continue }
                     guard span.name.utf8.count <= maxStringBytes else { throw .limitExceeded("a span name is over \(maxStringBytes) bytes") }
                     try checkStrings(span.attributes, what: "attribute")
                     mostEscaped += Self.mostEscapedLength(span.attributes)

@@ -37,18 +37,34 @@ public struct ExportDecoder: Sendable {
     /// its strings checked for UTF-8). `admit` is asked before values are built.
     public func decodeTraces(_ body: [UInt8], format: WireFormat, coding: ContentCoding,
                              keeping filter: SpanKeyFilter?, admit: ValueAdmission? = nil) throws(DecodeError) -> DecodedTraces {
-        let (decoded, withinLimits) = try decodeUnchecked(body, format: format, coding: coding, keeping: filter, admit: admit)
-        if !withinLimits { try limits.check(decoded.export) }
+        let (decoded, proved) = try decodeUnchecked(body, format: format, coding: coding, keeping: filter, admit: admit)
+        switch proved {
+        case .nothing: try limits.check(decoded.export)
+        case .strings: try limits.check(decoded.export, measuringStrings: false)
+        case .everything: break
+        }
         return decoded
     }
 
-    /// The export, and whether the wire has already proved it within the string and span limits.
+    /// Which of `DecodingLimits.check` the body has already proved, so that the decoded export is
+    /// not walked again for it.
+    private enum ProvedLimits {
+        case nothing
+        /// No decoded string is longer than its JSON text, so a body within the string limit and a
+        /// sixth of the escaped limit holds no string that could cross either (4 MiB behind nginx).
+        case strings
+        /// The protobuf shape check's bounds (`TraceShape.provesStringLimits`) and counts.
+        case everything
+    }
+
     private func decodeUnchecked(_ body: [UInt8], format: WireFormat, coding: ContentCoding,
-                                 keeping filter: SpanKeyFilter?, admit: ValueAdmission?) throws(DecodeError) -> (DecodedTraces, Bool) {
+                                 keeping filter: SpanKeyFilter?, admit: ValueAdmission?) throws(DecodeError) -> (DecodedTraces, ProvedLimits) {
         let plain = try inflate(body, coding: coding)
         switch format {
         case .json:
-            return (try OTLPJSONDecoder.decodeTraces(plain, limits: limits, admit: admit, keeping: filter), false)
+            let decoded = try OTLPJSONDecoder.decodeTraces(plain, limits: limits, admit: admit, keeping: filter)
+            let bounded = plain.count <= limits.maxStringBytes && plain.count <= limits.maxEscapedBytes / 6
+            return (decoded, bounded ? .strings : .nothing)
         case .protobuf:
             var options = BinaryDecodingOptions()
             options.messageDepthLimit = limits.maxNestingDepth
@@ -57,10 +73,10 @@ public struct ExportDecoder: Sendable {
             try values.add(shape.values)
             // Walked in place, the spans decoded are exactly those the shape check measured.
             if let decoded = ExportWireDecoder.decode(plain, keptSpans: filter == nil ? nil : shape.keptSpans, options: options) {
-                return (decoded, shape.provesStringLimits(limits))
+                return (decoded, shape.provesStringLimits(limits) ? .everything : .nothing)
             }
             do {
-                return (try decodeFiltered(plain, options: options, filter: filter, keptSpans: shape.keptSpans), false)
+                return (try decodeFiltered(plain, options: options, filter: filter, keptSpans: shape.keptSpans), .nothing)
             } catch let error as DecodeError {
                 throw error
             } catch BinaryDecodingError.invalidUTF8 {

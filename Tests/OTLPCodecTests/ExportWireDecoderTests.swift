@@ -115,6 +115,25 @@ import TestSupport
         }
     }
 
+    /// A JSON body no longer than the string limit and a sixth of the escaped one is not measured
+    /// again after decoding; either way the refusals must be those of the full check.
+    @Test(arguments: [false, true])
+    func theJSONDecoderRefusesWhatTheCheckRefuses(control: Bool) throws {
+        for (maxString, maxEscaped, maxSpans) in [(300, 1_000_000, 10), (4_000, 24_000, 10), (8_000, 6_000, 10), (100_000, 1_000_000, 2)] {
+            var limits = DecodingLimits(maxStringBytes: maxString, maxEscapedBytes: maxEscaped)
+            limits.maxSpans = maxSpans
+            for size in [10, 250, 299, 300, 301, 400, 999, 1_000, 1_001, 2_000] {
+                for spans in [1, 2, 3] {
+                    let body = export(stringBytes: size, control: control, spans: spans).otlpJSONBytes()
+                    let full = try ExportDecoder().decodeTraces(body, format: .json, coding: .identity)
+                    let checkRefuses = (try? limits.check(full)) == nil
+                    let decoderRefuses = (try? ExportDecoder(limits: limits).decodeTraces(body, format: .json, coding: .identity)) == nil
+                    #expect(checkRefuses == decoderRefuses, "size \(size), spans \(spans), body \(body.count), limits \(maxString)/\(maxEscaped)/\(maxSpans)")
+                }
+            }
+        }
+    }
+
     @Test func withinTheBoundsTheCheckIsProvedOnTheWire() throws {
         let body = export(stringBytes: 50, control: false, spans: 2).protobufBytes()
         let shape = try ProtobufShapeCheck.check(traces: body, limits: DecodingLimits(), keeping: nil)
