@@ -8,7 +8,10 @@ public enum JSONEscaping {
         var index = start
         if let base = bytes.baseAddress {
             while index + 8 <= bytes.count {
-                guard !anyNeedsEscape(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) else { break }
+                let found = escapeMask(UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)))
+                // The lowest flag is exact (a borrow only runs upward from a byte that needs escaping),
+                // so escape-dense text, message lists inside JSON strings, is not read again byte by byte.
+                if found != 0 { return index + found.trailingZeroBitCount >> 3 }
                 index += 8
             }
         }
@@ -24,15 +27,16 @@ public enum JSONEscaping {
         byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
     }
 
-    /// Whether any byte of `word` is below 0x20, a quote or a backslash (exact: the classic
-    /// has-zero-byte and has-less-than tests on the word).
+    /// The high bit of each byte of `word` (first byte lowest) that is below 0x20, a quote or a
+    /// backslash, by the classic has-zero-byte and has-less-than tests: zero when none is, and
+    /// its lowest bit always marks a byte that is; bits above it may be false.
     @inlinable
-    static func anyNeedsEscape(_ word: UInt64) -> Bool {
+    static func escapeMask(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         let control = (word &- ones &* 0x20) & ~word & highs
         let quote = word ^ (ones &* 0x22)
         let backslash = word ^ (ones &* 0x5C)
-        return (control | ((quote &- ones) & ~quote & highs) | ((backslash &- ones) & ~backslash & highs)) != 0
+        return control | ((quote &- ones) & ~quote & highs) | ((backslash &- ones) & ~backslash & highs)
     }
 }
