@@ -3,7 +3,7 @@ import LLMLog
 
 /// The one JSON value, parser and writer that attributes, messages and `logs --json` share.
 @Suite struct JSONTests {
-    /// The word-at-a-time search finds the same bytes as a byte-by-byte one, wherever they fall.
+    /// The sixteen- and eight-byte searches find the same bytes as a byte-by-byte one, wherever they fall.
     @Test func theEscapeSearchFindsEveryByteThatNeedsOne() {
         var state: UInt64 = 12_345
         for length in 0..<70 {
