@@ -186,8 +186,8 @@ public enum SpanMapper {
             case .string(let text): reasons = [text]
             default: break
             }
-        } else if let messages = completion?.messages {
-            reasons = messages.compactMap(\.finishReason)
+        } else if let outline = completion?.outline {
+            reasons = outline.compactMap(\.finishReason)
         }
         guard !reasons.isEmpty else { return nil }
         return JSONValue.array(reasons.map(JSONValue.string)).serialized

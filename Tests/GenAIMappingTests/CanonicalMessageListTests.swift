@@ -21,6 +21,7 @@ import TestSupport
         #expect(direct != nil, "read \(text)", sourceLocation: sourceLocation)
         #expect(direct?.text == general(text)?.text, "text of \(text)", sourceLocation: sourceLocation)
         #expect(direct?.messages == general(text)?.messages, "messages of \(text)", sourceLocation: sourceLocation)
+        #expect(direct?.outline == general(text)?.outline, "roles and finish reasons of \(text)", sourceLocation: sourceLocation)
     }
 
     @Test(arguments: [
@@ -68,7 +69,8 @@ import TestSupport
     /// the reader reads each, as the general path does.
     @Test func randomCanonicalListsReadAlike() {
         var random = SplitMix(seed: 14)
-        let texts = ["plain", "with \"quotes\"", "new\nline", "caf\u{e9}", "emoji \u{1F600}", "back\\slash", "", "/ slash"]
+        let texts = ["plain", "with \"quotes\"", "new\nline", "caf\u{e9}", "emoji \u{1F600}", "back\\slash", "", "/ slash",
+                     "controls \u{1} \u{8} \u{c} \r \t", "\u{7f} \u{2028}"]
         for _ in 0..<300 {
             let space = [" ", "", "\n  ", "\t"][random.next(4)]
             func string(_ value: String) -> String {

@@ -3,55 +3,57 @@ import OTLPCodec
 
 /// Message lists that already have the canonical shape, text parts only (what current
 /// instrumentations put in `gen_ai.input.messages` and `gen_ai.output.messages`), read straight
-/// from their JSON text into `ChatMessage`s, written once by `ChatMessage.serialize`. Building the
-/// JSON tree and normalising it took a quarter of mapping a span. Anything else (other keys, other parts, a repeated key,
-/// role `model`, an empty list) gives nil, and the caller takes the general path, which gives
-/// the same `Content` for every text this one reads (`CanonicalMessageListTests`).
+/// from their JSON text: building the JSON tree and normalising it took a quarter of mapping a
+/// span. Anything else (other keys, other parts, a repeated key, role `model`, an empty list)
+/// gives nil, and the caller takes the general path, which gives the same `Content` for every
+/// text this one reads (`CanonicalMessageListTests`).
 enum CanonicalMessageList {
+    /// The list written as `ChatMessage.serialize` writes it, token by token as it is read: the
+    /// parts' text is copied, not decoded into strings and escaped again, and the messages are
+    /// built only if asked for (`Content.messages`).
     static func read(_ text: String) -> Content? {
         var text = text
         return text.withUTF8 { bytes in
             var reader = JSONParser(reading: bytes)
-            return read(&reader)
+            var out = JSONWriter(capacity: bytes.count)
+            var parts = JSONWriter(capacity: 1024)
+            var outline: [Content.Outline] = []
+            out.raw("[")
+            let read = reader.readArray { reader in
+                if !outline.isEmpty { out.raw(",") }
+                guard let message = message(&reader, into: &out, scratch: &parts) else { return false }
+                outline.append(message)
+                return true
+            }
+            guard read, !outline.isEmpty, reader.isAtEnd() else { return nil }
+            out.raw("]")
+            return Content(canonical: out.text, outline: outline)
         }
     }
 
-    private struct Message {
-        var role: String
-        var parts: [String]
-        var name: String?
-        var finishReason: String?
-    }
-
-    private static func read(_ reader: inout JSONParser) -> Content? {
-        var messages: [Message] = []
-        let read = reader.readArray { reader in
-            guard let message = message(&reader) else { return false }
-            messages.append(message)
-            return true
-        }
-        guard read, !messages.isEmpty, reader.isAtEnd() else { return nil }
-
-        return Content(messages: messages.map { message in
-            ChatMessage(role: message.role, parts: message.parts.map { .text($0) }, name: message.name, finishReason: message.finishReason)
-        })
+    /// The messages of a text `read` wrote, built by the general path, which reads them alike.
+    static func messages(_ text: String) -> [ChatMessage]? {
+        var value = AnyValue()
+        value.stringValue = text
+        return MessageNormalizer.messages(from: JSONValue.content(value), defaultRole: "user")
     }
 
     /// `{"role": …, "parts": [...], "name": …, "finish_reason": …}`, members in any order, each
-    /// at most once, role required.
-    private static func message(_ reader: inout JSONParser) -> Message? {
+    /// at most once, role required; written in that order, the parts first to `scratch`.
+    private static func message(_ reader: inout JSONParser, into out: inout JSONWriter, scratch parts: inout JSONWriter) -> Content.Outline? {
         var role: String?
-        var parts: [String]?
+        var hasParts = false
         var name: String?
         var finishReason: String?
+        parts.removeAll()
         let read = reader.readObject { reader, key in
             switch key {
             case "role" where role == nil:
                 role = reader.readString()
                 return role != nil && role != "model"
-            case "parts" where parts == nil:
-                parts = textParts(&reader)
-                return parts != nil
+            case "parts" where !hasParts:
+                hasParts = true
+                return textParts(&reader, into: &parts)
             case "name" where name == nil:
                 name = reader.readString()
                 return name != nil
@@ -62,33 +64,50 @@ enum CanonicalMessageList {
                 return false
             }
         }
-        guard read, let role, let parts else { return nil }
-        return Message(role: role, parts: parts, name: name, finishReason: finishReason)
+        guard read, let role, hasParts else { return nil }
+        out.raw("{\"role\":")
+        out.string(role)
+        out.raw(",\"parts\":[")
+        out.raw(parts)
+        out.raw("]")
+        if let name {
+            out.raw(",\"name\":")
+            out.string(name)
+        }
+        if let finishReason {
+            out.raw(",\"finish_reason\":")
+            out.string(finishReason)
+        }
+        out.raw("}")
+        return Content.Outline(role: role, finishReason: finishReason)
     }
 
-    /// `[{"type": "text", "content": …}, ...]`, possibly empty.
-    private static func textParts(_ reader: inout JSONParser) -> [String]? {
-        var parts: [String] = []
-        let read = reader.readArray { reader in
+    /// `[{"type": "text", "content": …}, ...]`, possibly empty, written as `MessagePart.text`
+    /// writes it: a part's two members are its only ones, so its text can be written where it
+    /// goes before the type is read (a wrong one fails the whole list).
+    private static func textParts(_ reader: inout JSONParser, into out: inout JSONWriter) -> Bool {
+        var first = true
+        return reader.readArray { reader in
+            if !first { out.raw(",") }
+            first = false
+            out.raw("{\"type\":\"text\",\"content\":")
             var typed = false
-            var content: String?
+            var content = false
             let read = reader.readObject { reader, key in
                 switch key {
                 case "type" where !typed:
                     typed = true
                     return reader.readString() == "text"
-                case "content" where content == nil:
-                    content = reader.readString()
-                    return content != nil
+                case "content" where !content:
+                    content = true
+                    return reader.readString(into: &out)
                 default:
                     return false
                 }
             }
-            guard read, typed, let content else { return false }
-            parts.append(content)
-            return true
+            out.raw("}")
+            return read && typed && content
         }
-        return read ? parts : nil
     }
 }
 
@@ -102,6 +121,6 @@ extension SpanMapper {
         guard let messages = MessageNormalizer.messages(from: JSONValue.content(value), defaultRole: "user"), !messages.isEmpty
         else { return false }
         let general = Content(messages: messages)
-        return direct.text == general.text && direct.messages == general.messages
+        return direct.text == general.text && direct.outline == general.outline && direct.messages == general.messages
     }
 }

@@ -4,17 +4,39 @@ import OTLPCodec
 /// Prompt or completion content as found on a span: the text to store, and the canonical
 /// messages when the content was a message list.
 struct Content {
+    /// A message's role and finish reason: what mapping needs of a list besides its text.
+    struct Outline: Equatable {
+        var role: String
+        var finishReason: String?
+    }
+
     var text: String
-    var messages: [ChatMessage]?
+    /// One per message, when the content is a message list.
+    private(set) var outline: [Outline]?
+    private var built: [ChatMessage]?
 
     init(messages: [ChatMessage]) {
         self.text = ChatMessage.serialize(messages)
-        self.messages = messages
+        self.outline = messages.map { Outline(role: $0.role, finishReason: $0.finishReason) }
+        self.built = messages
     }
 
-    init(text: String, messages: [ChatMessage]? = nil) {
+    init(text: String) {
         self.text = text
-        self.messages = messages
+    }
+
+    /// A list `CanonicalMessageList` wrote, its messages built only when asked for.
+    init(canonical text: String, outline: [Outline]) {
+        self.text = text
+        self.outline = outline
+    }
+
+    var messages: [ChatMessage]? {
+        built ?? outline.flatMap { _ in CanonicalMessageList.messages(text) }
+    }
+
+    var hasSystemMessage: Bool {
+        outline?.contains { $0.role == "system" } ?? false
     }
 }
 
@@ -92,7 +114,7 @@ enum ContentExtractor {
     private static func messageList(_ value: AnyValue, systemInstructions: AnyValue?, defaultRole: String) -> Content {
         var canonical: Content?
         if case .stringValue(let text)? = value.value { canonical = CanonicalMessageList.read(text) }
-        if let canonical, systemInstructions == nil || canonical.messages?.contains(where: { $0.role == "system" }) == true {
+        if let canonical, systemInstructions == nil || canonical.hasSystemMessage {
             return canonical
         }
         guard var messages = canonical?.messages ?? MessageNormalizer.messages(from: JSONValue.content(value), defaultRole: defaultRole) else {

@@ -109,6 +109,40 @@ public struct JSONParser {
         return try? parseString()
     }
 
+    /// Reads a string and appends it to `out` as `JSONWriter.string` writes it; false when
+    /// something else comes next or the string is not valid JSON. A string whose escapes are all
+    /// of the writer's short forms is copied as it stands, never decoded into a `String`.
+    public mutating func readString(into out: inout JSONWriter) -> Bool {
+        guard peek() == UInt8(ascii: "\""), countValue() else { return false }
+        let start = index
+        var scan = index + 1
+        while true {
+            let end = JSONEscaping.next(in: bytes, from: scan)
+            // Runs end at ASCII bytes, so each is valid UTF-8 on its own or not at all.
+            guard UTF8Text.isValid(UnsafeBufferPointer(rebasing: bytes[scan..<end])), end < bytes.count else { return false }
+            switch bytes[end] {
+            case UInt8(ascii: "\""):
+                index = end + 1
+                out.raw(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                return true
+            case UInt8(ascii: "\\"):
+                guard end + 1 < bytes.count else { return false }
+                switch bytes[end + 1] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"),
+                     UInt8(ascii: "b"), UInt8(ascii: "f"):
+                    scan = end + 2
+                default:
+                    // `\/` or `\u`: the writer spells the character otherwise.
+                    guard let text = try? parseString() else { return false }
+                    out.string(text)
+                    return true
+                }
+            default:
+                return false
+            }
+        }
+    }
+
     /// Reads a number, as its text.
     public mutating func readNumber() -> String? {
         guard let byte = peek(), byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte),

@@ -14,6 +14,21 @@ public struct JSONWriter {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
+    /// Empties the text, keeping its memory for the next.
+    public mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+    }
+
+    /// Bytes that are already JSON text.
+    public mutating func raw(_ text: UnsafeBufferPointer<UInt8>) {
+        bytes.append(contentsOf: text)
+    }
+
+    /// What another writer wrote.
+    public mutating func raw(_ other: JSONWriter) {
+        bytes.append(contentsOf: other.bytes)
+    }
+
     public mutating func raw(_ text: String) {
         var text = text
         text.withUTF8 { bytes.append(contentsOf: $0) }

@@ -12,6 +12,11 @@ public enum UTF8Text {
         return copy.withUTF8 { $0.elementsEqual(bytes) } ? text : nil
     }
 
+    /// Whether the bytes are valid UTF-8, without keeping a string of them.
+    public static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        isASCII(bytes) || string(bytes) != nil
+    }
+
     /// Whether every byte is below 0x80, eight at a time.
     @inlinable
     public static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
