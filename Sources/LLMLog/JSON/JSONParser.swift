@@ -427,7 +427,8 @@ public struct JSONParser {
             }
             if byte < 0x20 { throw failure("control character in a string") }
         }
-        var scalars: [UInt8] = Array(bytes[start..<index])
+        // Appended from buffer pointers, not their slices: a slice is copied byte by byte.
+        var scalars: [UInt8] = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
         while true {
             guard index < bytes.count else { throw failure("unterminated string") }
             let byte = bytes[index]
@@ -460,7 +461,7 @@ public struct JSONParser {
                 // Copy the run up to the next quote, backslash or control byte in one step:
                 // OTLP/JSON carries message lists as strings full of escaped quotes.
                 let end = JSONEscaping.next(in: bytes, from: index + 1)
-                scalars.append(contentsOf: bytes[index..<end])
+                scalars.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<end]))
                 index = end
             }
         }
