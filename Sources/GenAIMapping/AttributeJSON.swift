@@ -10,11 +10,38 @@ public enum AttributeJSON {
     /// its first value (OTLP keys must be unique). An attribute of `contentKeys` whose string value
     /// is one of `stored` (the prompt and completion as their columns hold them), exactly or as
     /// the same JSON text with other whitespace between tokens, is left out: the row has it already.
-    /// Another attribute that happens to hold the same text stays.
-    public static func object(_ attributes: [KeyValue], leavingOut stored: [String] = [], contentKeys: Set<String> = []) -> String {
+    /// Another attribute that happens to hold the same text stays. `sources` are texts already
+    /// known to be one of `stored` but for whitespace (`Content.source`), left out without
+    /// comparing them again.
+    public static func object(_ attributes: [KeyValue], leavingOut stored: [String] = [], sources: [String] = [],
+                              contentKeys: Set<String> = []) -> String {
         var out = JSONWriter(capacity: attributes.count * 48)
-        writeObject(attributes, leavingOut: stored, contentKeys: contentKeys, into: &out)
+        writeObject(attributes, leavingOut: Stored(texts: stored, sources: sources), contentKeys: contentKeys, into: &out)
         return out.text
+    }
+
+    /// The column texts an attribute may repeat, and the attribute texts known to repeat one.
+    struct Stored {
+        var texts: [String] = []
+        var sources: [String] = []
+        /// No attribute shorter than every column text can repeat one (whitespace only adds).
+        private var shortest = Int.max
+
+        init(texts: [String] = [], sources: [String] = []) {
+            self.texts = texts
+            self.sources = sources
+            shortest = texts.lazy.map(\.utf8.count).min() ?? .max
+        }
+
+        func contains(_ value: AnyValue) -> Bool {
+            guard case .stringValue(let text)? = value.value else { return false }
+            let count = text.utf8.count
+            guard count >= shortest else { return false }
+            // A source is the very string the attribute holds, so `==` finds the same storage at once.
+            for source in sources where source.utf8.count == count && source == text { return true }
+            for stored in texts where sameJSONText(text, stored) { return true }
+            return false
+        }
     }
 
     public static func value(_ value: AnyValue) -> String {
@@ -23,7 +50,7 @@ public enum AttributeJSON {
         return out.text
     }
 
-    static func writeObject(_ attributes: [KeyValue], leavingOut stored: [String] = [], contentKeys: Set<String> = [],
+    static func writeObject(_ attributes: [KeyValue], leavingOut stored: Stored = Stored(), contentKeys: Set<String> = [],
                             into out: inout JSONWriter) {
         out.raw("{")
         var first = true
@@ -34,7 +61,7 @@ public enum AttributeJSON {
                 continue
             }
             previous = attribute.key
-            if isOneOf(attribute.value, stored), contentKeys.contains(attribute.key) { continue }
+            if stored.contains(attribute.value), contentKeys.contains(attribute.key) { continue }
             if !first { out.raw(",") }
             first = false
             out.string(attribute.key)
@@ -42,11 +69,6 @@ public enum AttributeJSON {
             write(attribute.value, into: &out)
         }
         out.raw("}")
-    }
-
-    private static func isOneOf(_ value: AnyValue, _ stored: [String]) -> Bool {
-        guard !stored.isEmpty, case .stringValue(let text)? = value.value else { return false }
-        return stored.contains { sameJSONText(text, $0) }
     }
 
     /// Whether `sent` is `stored` exactly, or the same JSON text with whitespace between its

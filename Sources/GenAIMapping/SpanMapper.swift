@@ -139,6 +139,7 @@ public enum SpanMapper {
             statusCode: span.status.code.rawValue,
             statusMessage: span.status.message.isEmpty ? nil : span.status.message,
             attributesJSON: AttributeJSON.object(span.attributes, leavingOut: [prompt?.text, completion?.text].compactMap { $0 },
+                                                  sources: [prompt?.source, completion?.source].compactMap { $0 },
                                                   contentKeys: ContentPolicing.contentKeys),
             resourceJSON: resourceJSON,
             cacheWriteTokens: view.firstInteger(FieldSources.cacheWriteTokens),

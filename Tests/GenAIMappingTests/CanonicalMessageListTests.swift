@@ -69,6 +69,7 @@ import TestSupport
     /// the reader reads each, as the general path does.
     @Test func randomCanonicalListsReadAlike() {
         var random = SplitMix(seed: 14)
+        var sources = 0
         let texts = ["plain", "with \"quotes\"", "new\nline", "caf\u{e9}", "emoji \u{1F600}", "back\\slash", "", "/ slash",
                      "controls \u{1} \u{8} \u{c} \r \t", "\u{7f} \u{2028}"]
         for _ in 0..<300 {
@@ -94,8 +95,44 @@ import TestSupport
                 members.shuffle(using: &random)
                 return "{\(space)" + members.joined(separator: ",\(space)") + "\(space)}"
             }
-            expectSame("[" + messages.joined(separator: ",\(space)") + "]")
+            let text = "[" + messages.joined(separator: ",\(space)") + "]"
+            expectSame(text)
+            // A source is left out of `attributes` unseen: it must be the stored text but for whitespace.
+            if let content = CanonicalMessageList.read(text), content.source != nil {
+                #expect(content.source == text)
+                #expect(AttributeJSON.sameJSONText(text, content.text), "source of \(text)")
+                sources += 1
+            }
         }
+        #expect(sources > 10 && sources < 290, "lists in the written order and escapes, and others: \(sources)")
+    }
+
+    @Test(arguments: [
+        #"[{"role":"user","parts":[{"type":"text","content":"Hi"}]}]"#,
+        // Python's json.dumps, as the bench's and OpenTelemetry's instrumentations write it.
+        #"[{"role": "system", "parts": [{"type": "text", "content": "Be \"brief\".\n"}]}, {"role": "assistant", "parts": [], "name": "bot", "finish_reason": "stop"}]"#,
+        " [\n {\"role\" : \"user\" ,\t\"parts\":[ ] } ] ",
+    ])
+    func aListWrittenAsTheWriterWritesItIsItsOwnSource(_ text: String) throws {
+        let content = try #require(CanonicalMessageList.read(text))
+        #expect(content.source == text)
+    }
+
+    @Test(arguments: [
+        #"[{"parts":[{"type":"text","content":"Hi"}],"role":"user"}]"#,                     // members reordered
+        #"[{"role":"user","parts":[{"content":"Hi","type":"text"}]}]"#,
+        #"[{"role":"assistant","parts":[],"finish_reason":"stop","name":"bot"}]"#,
+        #"[{"r\u006fle":"user","parts":[]}]"#,                                             // an escaped name
+        #"[{"role":"us\u0065r","parts":[]}]"#,                                             // an escaped role
+        #"[{"role":"user","parts":[{"typ\u0065":"text","content":"Hi"}]}]"#,
+        #"[{"role":"user","parts":[{"type":"te\u0078t","content":"Hi"}]}]"#,
+        #"[{"role":"user","parts":[{"type":"text","content":"caf\u00e9 \/"}]}]"#,         // escapes the writer spells otherwise
+        #"[{"role":"user","parts":[],"name":"\tbot"}]"#,
+    ])
+    func aListWrittenOtherwiseHasNoSource(_ text: String) throws {
+        let content = try #require(CanonicalMessageList.read(text))
+        #expect(content.source == nil)
+        #expect(content.text == general(text)?.text)
     }
 
     /// Only the reader's own check: the system instructions still go first when the list has no

@@ -152,6 +152,16 @@ import TestSupport
         #expect(!AttributeJSON.sameJSONText(#"{ "a": "x\n\\ \"y\"", "b": [1, 2] "#, escapes))
     }
 
+    /// The canonical reader's source (`Content.source`) is left out as it is, not compared with
+    /// its column again; other attributes holding it stay.
+    @Test func aKnownSourceIsLeftOutWithoutBeingComparedAgain() {
+        let attributes = OTLP.attributes(["gen_ai.input.messages": OTLP.string("as sent"), "app.copy": OTLP.string("as sent")])
+        let json = AttributeJSON.object(attributes, leavingOut: ["stored"], sources: ["as sent"], contentKeys: ["gen_ai.input.messages"])
+        #expect(json == #"{"app.copy":"as sent"}"#)
+        #expect(AttributeJSON.object(attributes, leavingOut: ["stored"], contentKeys: ["gen_ai.input.messages"])
+            == #"{"app.copy":"as sent","gen_ai.input.messages":"as sent"}"#)
+    }
+
     /// Attributes and messages are written by one writer: the same value comes out the same.
     @Test func attributesAndMessageContentRenderAValueAlike() {
         let value = OTLP.kvlist(["z": OTLP.double(.nan), "a": OTLP.double(-.infinity), "m": OTLP.array([OTLP.double(1.5)])])

@@ -10,24 +10,28 @@ import OTLPCodec
 enum CanonicalMessageList {
     /// The list written as `ChatMessage.serialize` writes it, token by token as it is read: the
     /// parts' text is copied, not decoded into strings and escaped again, and the messages are
-    /// built only if asked for (`Content.messages`).
+    /// built only if asked for (`Content.messages`). When the list was already written so, but
+    /// for whitespace between tokens (as `json.dumps` writes it), `text` is kept as the content's
+    /// `source`: the attribute holding it can then be left out of `attributes` without comparing
+    /// the two texts again.
     static func read(_ text: String) -> Content? {
-        var text = text
-        return text.withUTF8 { bytes in
+        var source = text
+        return source.withUTF8 { bytes in
             var reader = JSONParser(reading: bytes)
             var out = JSONWriter(capacity: bytes.count)
             var parts = JSONWriter(capacity: 1024)
             var outline: [Content.Outline] = []
+            var verbatim = true
             out.raw("[")
             let read = reader.readArray { reader in
                 if !outline.isEmpty { out.raw(",") }
-                guard let message = message(&reader, into: &out, scratch: &parts) else { return false }
+                guard let message = message(&reader, into: &out, scratch: &parts, verbatim: &verbatim) else { return false }
                 outline.append(message)
                 return true
             }
             guard read, !outline.isEmpty, reader.isAtEnd() else { return nil }
             out.raw("]")
-            return Content(canonical: out.text, outline: outline)
+            return Content(canonical: out.text, outline: outline, source: verbatim ? text : nil)
         }
     }
 
@@ -40,31 +44,45 @@ enum CanonicalMessageList {
 
     /// `{"role": …, "parts": [...], "name": …, "finish_reason": …}`, members in any order, each
     /// at most once, role required; written in that order, the parts first to `scratch`.
-    private static func message(_ reader: inout JSONParser, into out: inout JSONWriter, scratch parts: inout JSONWriter) -> Content.Outline? {
+    /// `verbatim` is cleared unless the members came in that order, unescaped but for the
+    /// parts' text as the writer escapes it.
+    private static func message(_ reader: inout JSONParser, into out: inout JSONWriter, scratch parts: inout JSONWriter,
+                                verbatim: inout Bool) -> Content.Outline? {
         var role: String?
         var hasParts = false
         var name: String?
         var finishReason: String?
+        var lastPlace = -1
+        var escaped = false
         parts.removeAll()
         let read = reader.readObject { reader, key in
+            let place: Int
             switch key {
             case "role" where role == nil:
-                role = reader.readString()
-                return role != nil && role != "model"
+                place = 0
+                role = reader.readString(escaped: &escaped)
+                guard role != nil, role != "model" else { return false }
             case "parts" where !hasParts:
+                place = 1
                 hasParts = true
-                return textParts(&reader, into: &parts)
+                guard textParts(&reader, into: &parts, verbatim: &verbatim) else { return false }
             case "name" where name == nil:
-                name = reader.readString()
-                return name != nil
+                place = 2
+                name = reader.readString(escaped: &escaped)
+                guard name != nil else { return false }
             case "finish_reason" where finishReason == nil:
-                finishReason = reader.readString()
-                return finishReason != nil
+                place = 3
+                finishReason = reader.readString(escaped: &escaped)
+                guard finishReason != nil else { return false }
             default:
                 return false
             }
+            if place < lastPlace || key.isEscaped { verbatim = false }
+            lastPlace = place
+            return true
         }
         guard read, let role, hasParts else { return nil }
+        if escaped { verbatim = false }
         out.raw("{\"role\":")
         out.string(role)
         out.raw(",\"parts\":[")
@@ -84,8 +102,9 @@ enum CanonicalMessageList {
 
     /// `[{"type": "text", "content": …}, ...]`, possibly empty, written as `MessagePart.text`
     /// writes it: a part's two members are its only ones, so its text can be written where it
-    /// goes before the type is read (a wrong one fails the whole list).
-    private static func textParts(_ reader: inout JSONParser, into out: inout JSONWriter) -> Bool {
+    /// goes before the type is read (a wrong one fails the whole list). `verbatim` is cleared
+    /// unless each part is written so already.
+    private static func textParts(_ reader: inout JSONParser, into out: inout JSONWriter, verbatim: inout Bool) -> Bool {
         var first = true
         return reader.readArray { reader in
             if !first { out.raw(",") }
@@ -93,19 +112,23 @@ enum CanonicalMessageList {
             out.raw("{\"type\":\"text\",\"content\":")
             var typed = false
             var content = false
+            var rewritten = false
             let read = reader.readObject { reader, key in
+                if key.isEscaped { rewritten = true }
                 switch key {
                 case "type" where !typed:
                     typed = true
-                    return reader.readString() == "text"
+                    return reader.readString(escaped: &rewritten) == "text"
                 case "content" where !content:
                     content = true
-                    return reader.readString(into: &out)
+                    if !typed { rewritten = true }
+                    return reader.readString(into: &out, rewritten: &rewritten)
                 default:
                     return false
                 }
             }
             out.raw("}")
+            if rewritten { verbatim = false }
             return read && typed && content
         }
     }
@@ -113,9 +136,11 @@ enum CanonicalMessageList {
 
 extension SpanMapper {
     /// For the fuzzer (`make fuzz`): whether the canonical reader, where it answers for `text`,
-    /// gives what the general path gives.
+    /// gives what the general path gives, and names `text` its source only when the two texts
+    /// differ in whitespace alone.
     @_spi(Fuzzing) public static func canonicalReadAgrees(_ text: String) -> Bool {
         guard let direct = CanonicalMessageList.read(text) else { return true }
+        if direct.source != nil, !AttributeJSON.sameJSONText(text, direct.text) { return false }
         var value = AnyValue()
         value.stringValue = text
         guard let messages = MessageNormalizer.messages(from: JSONValue.content(value), defaultRole: "user"), !messages.isEmpty

@@ -25,10 +25,15 @@ struct Content {
         self.text = text
     }
 
+    /// The attribute text this content was read from, when `text` is that text with only the
+    /// whitespace between its tokens taken out: that attribute holds nothing the row lacks.
+    private(set) var source: String?
+
     /// A list `CanonicalMessageList` wrote, its messages built only when asked for.
-    init(canonical text: String, outline: [Outline]) {
+    init(canonical text: String, outline: [Outline], source: String?) {
         self.text = text
         self.outline = outline
+        self.source = source
     }
 
     var messages: [ChatMessage]? {

@@ -105,14 +105,25 @@ public struct JSONParser {
 
     /// Reads a string; nil when something else comes next or the string is not valid JSON.
     public mutating func readString() -> String? {
+        var escaped = false
+        return readString(escaped: &escaped)
+    }
+
+    /// Reads a string as `readString()` does, setting `escaped` when its text in the document
+    /// holds an escape (every escape is longer than what it stands for).
+    public mutating func readString(escaped: inout Bool) -> String? {
         guard peek() == UInt8(ascii: "\""), countValue() else { return nil }
-        return try? parseString()
+        let start = index
+        guard let text = try? parseString() else { return nil }
+        if index - start != text.utf8.count + 2 { escaped = true }
+        return text
     }
 
     /// Reads a string and appends it to `out` as `JSONWriter.string` writes it; false when
     /// something else comes next or the string is not valid JSON. A string whose escapes are all
-    /// of the writer's short forms is copied as it stands, never decoded into a `String`.
-    public mutating func readString(into out: inout JSONWriter) -> Bool {
+    /// of the writer's short forms is copied as it stands, never decoded into a `String`; any other
+    /// is decoded and written again, and `rewritten` set.
+    public mutating func readString(into out: inout JSONWriter, rewritten: inout Bool) -> Bool {
         guard peek() == UInt8(ascii: "\""), countValue() else { return false }
         let start = index
         var scan = index + 1
@@ -135,6 +146,7 @@ public struct JSONParser {
                     // `\/` or `\u`: the writer spells the character otherwise.
                     guard let text = try? parseString() else { return false }
                     out.string(text)
+                    rewritten = true
                     return true
                 }
             default:
@@ -524,6 +536,9 @@ public struct JSONKey {
     }
 
     public var text: String { decoded ?? String(decoding: bytes, as: UTF8.self) }
+
+    /// Whether the name held an escape in the document (it was decoded, not read in place).
+    public var isEscaped: Bool { decoded != nil }
 
     public func contains(_ byte: UInt8) -> Bool {
         decoded.map { $0.utf8.contains(byte) } ?? bytes.contains(byte)

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// Strings from UTF-8 bytes that must be valid, checked the cheap way: the standard library's
 /// `String(validating:as:)` is generic and, unspecialised, asks the runtime for type metadata on
 /// every call, which cost more than the rest of parsing a message list.
@@ -5,11 +8,15 @@ public enum UTF8Text {
     /// The string the bytes spell, or nil when they are not valid UTF-8.
     public static func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
         let text = String(decoding: bytes, as: UTF8.self)
-        if isASCII(bytes) { return text }
         // Decoding repairs invalid sequences with U+FFFD, so the bytes were valid exactly when
-        // decoding gave them back unchanged.
+        // decoding gave them back unchanged: compared by memcmp, which is quicker than asking
+        // first whether they are ASCII.
         var copy = text
-        return copy.withUTF8 { $0.elementsEqual(bytes) } ? text : nil
+        return copy.withUTF8 { decoded in
+            guard decoded.count == bytes.count else { return false }
+            guard let left = decoded.baseAddress, let right = bytes.baseAddress else { return true }
+            return memcmp(left, right, bytes.count) == 0
+        } ? text : nil
     }
 
     /// Whether the bytes are valid UTF-8, without keeping a string of them.
