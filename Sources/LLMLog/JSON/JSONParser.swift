@@ -105,8 +105,8 @@ public struct JSONParser {
 
     /// Reads a string; nil when something else comes next or the string is not valid JSON.
     public mutating func readString() -> String? {
-        var escaped = false
-        return readString(escaped: &escaped)
+        guard peek() == UInt8(ascii: "\""), countValue() else { return nil }
+        return try? parseString()
     }
 
     /// Reads a string as `readString()` does, setting `escaped` when its text in the document
