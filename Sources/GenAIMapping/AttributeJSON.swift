@@ -22,10 +22,10 @@ public enum AttributeJSON {
 
     /// The column texts an attribute may repeat, and the attribute texts known to repeat one.
     struct Stored {
-        var texts: [String] = []
-        var sources: [String] = []
+        let texts: [String]
+        let sources: [String]
         /// No attribute shorter than every column text can repeat one (whitespace only adds).
-        private var shortest = Int.max
+        private let shortest: Int
 
         init(texts: [String] = [], sources: [String] = []) {
             self.texts = texts

@@ -15,23 +15,24 @@ enum CanonicalMessageList {
     /// `source`: the attribute holding it can then be left out of `attributes` without comparing
     /// the two texts again.
     static func read(_ text: String) -> Content? {
-        var source = text
-        return source.withUTF8 { bytes in
+        var contiguous = text
+        return contiguous.withUTF8 { bytes in
             var reader = JSONParser(reading: bytes)
             var out = JSONWriter(capacity: bytes.count)
             var parts = JSONWriter(capacity: 1024)
             var outline: [Content.Outline] = []
-            var verbatim = true
+            // Set where the list is not as the writer writes it, whitespace apart.
+            var rewritten = false
             out.raw("[")
             let read = reader.readArray { reader in
                 if !outline.isEmpty { out.raw(",") }
-                guard let message = message(&reader, into: &out, scratch: &parts, verbatim: &verbatim) else { return false }
+                guard let message = message(&reader, into: &out, scratch: &parts, rewritten: &rewritten) else { return false }
                 outline.append(message)
                 return true
             }
             guard read, !outline.isEmpty, reader.isAtEnd() else { return nil }
             out.raw("]")
-            return Content(canonical: out.text, outline: outline, source: verbatim ? text : nil)
+            return Content(canonical: out.text, outline: outline, source: rewritten ? nil : text)
         }
     }
 
@@ -44,45 +45,43 @@ enum CanonicalMessageList {
 
     /// `{"role": …, "parts": [...], "name": …, "finish_reason": …}`, members in any order, each
     /// at most once, role required; written in that order, the parts first to `scratch`.
-    /// `verbatim` is cleared unless the members came in that order, unescaped but for the
-    /// parts' text as the writer escapes it.
+    /// `rewritten` is set unless the members came in that order, unescaped but for the parts'
+    /// text as the writer escapes it.
     private static func message(_ reader: inout JSONParser, into out: inout JSONWriter, scratch parts: inout JSONWriter,
-                                verbatim: inout Bool) -> Content.Outline? {
+                                rewritten: inout Bool) -> Content.Outline? {
         var role: String?
         var hasParts = false
         var name: String?
         var finishReason: String?
         var lastPlace = -1
-        var escaped = false
         parts.removeAll()
         let read = reader.readObject { reader, key in
             let place: Int
             switch key {
             case "role" where role == nil:
                 place = 0
-                role = reader.readString(escaped: &escaped)
+                role = reader.readString(escaped: &rewritten)
                 guard role != nil, role != "model" else { return false }
             case "parts" where !hasParts:
                 place = 1
                 hasParts = true
-                guard textParts(&reader, into: &parts, verbatim: &verbatim) else { return false }
+                guard textParts(&reader, into: &parts, rewritten: &rewritten) else { return false }
             case "name" where name == nil:
                 place = 2
-                name = reader.readString(escaped: &escaped)
+                name = reader.readString(escaped: &rewritten)
                 guard name != nil else { return false }
             case "finish_reason" where finishReason == nil:
                 place = 3
-                finishReason = reader.readString(escaped: &escaped)
+                finishReason = reader.readString(escaped: &rewritten)
                 guard finishReason != nil else { return false }
             default:
                 return false
             }
-            if place < lastPlace || key.isEscaped { verbatim = false }
+            if place < lastPlace || key.isEscaped { rewritten = true }
             lastPlace = place
             return true
         }
         guard read, let role, hasParts else { return nil }
-        if escaped { verbatim = false }
         out.raw("{\"role\":")
         out.string(role)
         out.raw(",\"parts\":[")
@@ -102,9 +101,9 @@ enum CanonicalMessageList {
 
     /// `[{"type": "text", "content": …}, ...]`, possibly empty, written as `MessagePart.text`
     /// writes it: a part's two members are its only ones, so its text can be written where it
-    /// goes before the type is read (a wrong one fails the whole list). `verbatim` is cleared
+    /// goes before the type is read (a wrong one fails the whole list). `rewritten` is set
     /// unless each part is written so already.
-    private static func textParts(_ reader: inout JSONParser, into out: inout JSONWriter, verbatim: inout Bool) -> Bool {
+    private static func textParts(_ reader: inout JSONParser, into out: inout JSONWriter, rewritten: inout Bool) -> Bool {
         var first = true
         return reader.readArray { reader in
             if !first { out.raw(",") }
@@ -112,7 +111,6 @@ enum CanonicalMessageList {
             out.raw("{\"type\":\"text\",\"content\":")
             var typed = false
             var content = false
-            var rewritten = false
             let read = reader.readObject { reader, key in
                 if key.isEscaped { rewritten = true }
                 switch key {
@@ -128,7 +126,6 @@ enum CanonicalMessageList {
                 }
             }
             out.raw("}")
-            if rewritten { verbatim = false }
             return read && typed && content
         }
     }
