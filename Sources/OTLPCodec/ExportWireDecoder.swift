@@ -27,6 +27,7 @@ enum ExportWireDecoder {
         let options: BinaryDecodingOptions
         var position = 0
         var skipped = 0
+        let keys = AttributeKeyCache()
 
         init(plain: [UInt8], bytes: UnsafeBufferPointer<UInt8>, keptSpans: [Bool]?, options: BinaryDecodingOptions) {
             self.plain = plain
@@ -105,7 +106,7 @@ enum ExportWireDecoder {
 
         private func span(_ range: Range<Int>) -> Span? {
             let direct = SpanWireDecoder.decode(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[range])),
-                                                maxDepth: options.messageDepthLimit)
+                                                maxDepth: options.messageDepthLimit, keys: keys)
             return direct ?? (try? Span(serializedBytes: plain[range], options: options))
         }
 

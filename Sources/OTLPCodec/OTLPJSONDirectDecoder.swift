@@ -40,6 +40,7 @@ enum OTLPJSONDirectDecoder {
     private struct Spans {
         let filter: SpanKeyFilter?
         var skipped = 0
+        let keys = AttributeKeyCache()
 
         /// The next span, or nil in `span` when it was skipped; false when it cannot be read.
         mutating func next(_ reader: inout JSONParser, into spans: inout [Span]) -> Bool {
@@ -52,7 +53,7 @@ enum OTLPJSONDirectDecoder {
                     return true
                 }
             }
-            guard let span = OTLPJSONDirectDecoder.span(&reader) else { return false }
+            guard let span = OTLPJSONDirectDecoder.span(&reader, keys: keys) else { return false }
             spans.append(span)
             return true
         }
@@ -69,9 +70,9 @@ enum OTLPJSONDirectDecoder {
                     reader.readObject { reader, key in
                         switch key {
                         case "key":
-                            guard let name = reader.readString() else { return false }
+                            guard let keeps = reader.readString(bytes: filter) else { return false }
                             // Kept: the span is read again from its start, so stop reading here.
-                            kept = keepsSpan(filter, CollectionOfOne(name))
+                            kept = keeps
                             return !kept
                         default: return reader.skipValue()
                         }
@@ -148,7 +149,8 @@ enum OTLPJSONDirectDecoder {
         } ? message : nil
     }
 
-    private static func span(_ reader: inout JSONParser) -> Span? {
+    /// `keys`: the attribute keys of the export's spans read before this one.
+    private static func span(_ reader: inout JSONParser, keys: AttributeKeyCache) -> Span? {
         var message = Span()
         var seen = Members()
         return reader.readObject { reader, key in
@@ -164,7 +166,7 @@ enum OTLPJSONDirectDecoder {
             } != nil
             case "startTimeUnixNano": seen.once(7) && integer(&reader, UInt64.self).map { message.startTimeUnixNano = $0 } != nil
             case "endTimeUnixNano": seen.once(8) && integer(&reader, UInt64.self).map { message.endTimeUnixNano = $0 } != nil
-            case "attributes": seen.once(9) && keyValues(&reader, capacity: 16).map { message.attributes = $0 } != nil
+            case "attributes": seen.once(9) && keyValues(&reader, capacity: 16, keys: keys).map { message.attributes = $0 } != nil
             case "droppedAttributesCount": seen.once(10) && integer(&reader, UInt32.self).map { message.droppedAttributesCount = $0 } != nil
             case "events": seen.once(11) && reader.readArray { reader in event(&reader).map { message.events.append($0) } != nil }
             case "droppedEventsCount": seen.once(12) && integer(&reader, UInt32.self).map { message.droppedEventsCount = $0 } != nil
@@ -221,18 +223,18 @@ enum OTLPJSONDirectDecoder {
     }
 
     /// `capacity`: a span's dozen attributes or more, grown from empty, are copied four times.
-    private static func keyValues(_ reader: inout JSONParser, capacity: Int = 0) -> [KeyValue]? {
+    private static func keyValues(_ reader: inout JSONParser, capacity: Int = 0, keys: AttributeKeyCache? = nil) -> [KeyValue]? {
         var list: [KeyValue] = []
         list.reserveCapacity(capacity)
-        return reader.readArray { reader in keyValue(&reader).map { list.append($0) } != nil } ? list : nil
+        return reader.readArray { reader in keyValue(&reader, keys: keys).map { list.append($0) } != nil } ? list : nil
     }
 
-    private static func keyValue(_ reader: inout JSONParser) -> KeyValue? {
+    private static func keyValue(_ reader: inout JSONParser, keys: AttributeKeyCache? = nil) -> KeyValue? {
         var message = KeyValue()
         var seen = Members()
         return reader.readObject { reader, key in
             switch key {
-            case "key": seen.once(0) && string(&reader).map { message.key = $0 } != nil
+            case "key": seen.once(0) && attributeKey(&reader, keys).map { message.key = $0 } != nil
             case "value": seen.once(1) && anyValue(&reader).map { message.value = $0 } != nil
             default: unknown(&reader, key)
             }
@@ -289,6 +291,11 @@ enum OTLPJSONDirectDecoder {
 
     private static func string(_ reader: inout JSONParser) -> String? {
         reader.readString()
+    }
+
+    private static func attributeKey(_ reader: inout JSONParser, _ keys: AttributeKeyCache?) -> String? {
+        guard let keys else { return string(&reader) }
+        return reader.readString(bytes: keys.key) ?? nil
     }
 
     private static func id(_ reader: inout JSONParser) -> Data? {

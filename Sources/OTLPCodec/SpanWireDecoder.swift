@@ -9,18 +9,20 @@ import Foundation
 /// returns nil and swift-protobuf decodes the span, so that its value or its error stays the one
 /// the receiver gives (unknown fields kept, repeated messages merged, groups skipped, …).
 enum SpanWireDecoder {
-    static func decode(_ bytes: UnsafeRawBufferPointer, maxDepth: Int) -> Span? {
+    /// `keys`: the attribute keys of the export's spans decoded before this one.
+    static func decode(_ bytes: UnsafeRawBufferPointer, maxDepth: Int, keys: AttributeKeyCache = AttributeKeyCache()) -> Span? {
         guard let base = bytes.baseAddress else { return Span() }
         var reader = WireReader(bytes: UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: bytes.count),
                                 index: 0, end: bytes.count)
         // The span is one level, a nested value one more each; well inside swift-protobuf's limit.
-        var decoder = SpanWireDecoder.Levels(left: max(0, maxDepth / 2 - 2))
+        var decoder = SpanWireDecoder.Levels(left: max(0, maxDepth / 2 - 2), keys: keys)
         return decoder.span(&reader)
     }
 
     /// Nesting levels left; past them the span is left to swift-protobuf.
     struct Levels {
         var left: Int
+        let keys: AttributeKeyCache
 
         mutating func span(_ r: inout WireReader) -> Span? {
             var span = Span()
@@ -150,7 +152,7 @@ enum SpanWireDecoder {
             while !r.atEnd {
                 guard let (field, wire) = r.tag(), seen.first(field) else { return nil }
                 switch (field, wire) {
-                case (1, 2): guard let value = r.string() else { return nil }; keyValue.key = value
+                case (1, 2): guard let range = r.payload(), let value = keys.key(UnsafeBufferPointer(rebasing: r.bytes[range])) else { return nil }; keyValue.key = value
                 case (2, 2): guard let value = nested(&r, { $0.anyValue(&$1) }) else { return nil }; keyValue.value = value
                 default: return nil
                 }

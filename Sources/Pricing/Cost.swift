@@ -12,9 +12,9 @@ public enum Cost {
         let write = Double(max(0, record.cacheWriteTokens ?? 0))
         let output = Double(max(0, record.outputTokens ?? 0))
         let reasoning = Double(max(0, record.reasoningTokens ?? 0))
-        let names = ((record.provider ?? "") + " " + (record.model ?? "")).lowercased()
-        let cacheApart = mentions(names, "anthropic") || mentions(names, "claude") || input < read + write
-        let reasoningApart = mentions(names, "gemini") || mentions(names, "gcp.")
+        func named(_ word: StaticString) -> Bool { mentions(record.provider, word) || mentions(record.model, word) }
+        let cacheApart = named("anthropic") || named("claude") || input < read + write
+        let reasoningApart = named("gemini") || named("gcp.")
 
         guard let inputRate = rates.input ?? (input + read + write == 0 ? 0 : nil),
               let outputRate = rates.output ?? (output + reasoning == 0 ? 0 : nil) else { return nil }
@@ -25,18 +25,23 @@ public enum Cost {
         return dollars / 1_000_000
     }
 
-    /// Whether `text` holds `word`, byte for byte. Foundation's `contains` bridges both to
-    /// NSString, which cost more than the rest of pricing a row (`make bench-instructions`).
-    static func mentions(_ text: String, _ word: StaticString) -> Bool {
-        var text = text
+    /// Whether `text` holds `word` (lowercase ASCII), ignoring ASCII case. Joining and lowercasing
+    /// the names first, or Foundation's `contains`, cost more than the rest of pricing a row
+    /// (`make bench-instructions`).
+    static func mentions(_ text: String?, _ word: StaticString) -> Bool {
+        guard var text else { return false }
         return text.withUTF8 { haystack in
             word.withUTF8Buffer { needle in
                 guard needle.count <= haystack.count else { return false }
                 return (0...(haystack.count - needle.count)).contains { start in
-                    haystack[start] == needle[0] && (1..<needle.count).allSatisfy { haystack[start + $0] == needle[$0] }
+                    (0..<needle.count).allSatisfy { asciiLowercase(haystack[start + $0]) == needle[$0] }
                 }
             }
         }
+    }
+
+    private static func asciiLowercase(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
     }
 
     /// Gives each record without a reported cost its cost at `table`'s prices (`cost_source`
@@ -44,12 +49,12 @@ public enum Cost {
     /// no vendor (Strands and MLflow name only themselves, or nothing) gets the provider that the
     /// table lists the model under.
     public static func price(_ records: inout [LLMLogRecord], with table: PriceTable) {
+        // Fields read one by one: copying a whole record out of the array retains each of its strings.
         for index in records.indices where records[index].costUSD == nil || records[index].provider == nil {
-            let record = records[index]
-            guard let model = record.model ?? record.responseModel,
-                  let match = table.lookup(model: model, provider: record.provider) else { continue }
-            if record.provider == nil { records[index].provider = PriceTable.semconvProvider(match.provider) }
-            guard record.costUSD == nil, let dollars = usd(records[index], rates: match.rates) else { continue }
+            guard let model = records[index].model ?? records[index].responseModel,
+                  let match = table.lookup(model: model, provider: records[index].provider) else { continue }
+            if records[index].provider == nil { records[index].provider = PriceTable.semconvProvider(match.provider) }
+            guard records[index].costUSD == nil, let dollars = usd(records[index], rates: match.rates) else { continue }
             records[index].costUSD = dollars
             records[index].costSource = "prices"
         }

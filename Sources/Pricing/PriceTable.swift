@@ -152,7 +152,7 @@ public struct PriceTable: Sendable {
     /// The prices of `model` as sent by `provider` (which may be missing): the provider's own
     /// models first, then those of a provider the name says it is (`claude…`), then any that lists it.
     public func lookup(model: String, provider: String? = nil) -> PriceMatch? {
-        let key = (provider ?? "") + "\u{0}" + model
+        let key = LookupKey(provider: provider, model: model)
         if let known = cache.get(key) { return known }
         let found = search(model: model, provider: provider)
         cache.put(key, found)
@@ -221,15 +221,22 @@ public struct PriceTable: Sendable {
 }
 
 /// Lookups by provider and model name; emptied when full rather than grown without bound.
+/// The two names a lookup was asked for, as they came: joining them into one string cost an
+/// allocation per row.
+private struct LookupKey: Hashable {
+    let provider: String?
+    let model: String
+}
+
 private final class LookupCache: @unchecked Sendable {
     private let lock = NSLock()
-    private var entries: [String: PriceMatch?] = [:]
+    private var entries: [LookupKey: PriceMatch?] = [:]
 
-    func get(_ key: String) -> PriceMatch?? {
+    func get(_ key: LookupKey) -> PriceMatch?? {
         lock.withLock { entries[key] }
     }
 
-    func put(_ key: String, _ value: PriceMatch?) {
+    func put(_ key: LookupKey, _ value: PriceMatch?) {
         lock.withLock {
             if entries.count >= 10_000 { entries.removeAll(keepingCapacity: true) }
             entries[key] = value

@@ -56,6 +56,20 @@ import Testing
         #expect(Cost.usd(record(provider: "openai", model: "m", input: nil, output: nil), rates: rates) == nil)
     }
 
+    @Test func vendorsAreRecognisedInAnyCaseInProviderOrModel() throws {
+        let rates = TokenRates(input: 2, cacheRead: 1, cacheWrite: 4, output: 10, reasoning: nil)
+        let apart: Double = (1_000 * 2 + 400 * 1 + 100 * 10) / 1e6
+        let included: Double = (600 * 2 + 400 * 1 + 100 * 10) / 1e6
+        for (provider, model, expected) in [("Anthropic", "x", apart), ("aws.bedrock", "us.anthropic.CLAUDE-3", apart),
+                                            ("openai", "gpt-4o", included), ("anthropi", "c", included)] {
+            let dollars = try #require(Cost.usd(record(provider: provider, model: model, input: 1_000, output: 100, read: 400), rates: rates))
+            #expect(abs(dollars - expected) < 1e-12, "\(provider) \(model)")
+        }
+        // Thinking is billed apart for Gemini however the name is spelled.
+        let gemini = try #require(Cost.usd(record(provider: "GCP.Vertex_AI", model: "m", input: 0, output: 10, reasoning: 30), rates: rates))
+        #expect(abs(gemini - (10 * 10 + 30 * 10) / 1e6) < 1e-12)
+    }
+
     @Test func pricingLeavesReportedCostsAndUnknownModelsAlone() {
         var records = [record(provider: "openai", model: "gpt-4o", input: 1_000_000, output: 0),
                        record(provider: "x", model: "unknown-model-q", input: 5, output: 5),

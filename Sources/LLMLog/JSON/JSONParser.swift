@@ -109,6 +109,22 @@ public struct JSONParser {
         return try? parseString()
     }
 
+    /// Reads a string and gives its UTF-8 bytes to `use`; nil when something else comes next or the
+    /// string is not valid JSON or UTF-8. A string without escapes is given in place, no `String`
+    /// made of it: attribute keys, read only to be compared or looked up.
+    public mutating func readString<T>(bytes use: (UnsafeBufferPointer<UInt8>) -> T) -> T? {
+        guard peek() == UInt8(ascii: "\""), countValue() else { return nil }
+        let end = JSONEscaping.next(in: bytes, from: index + 1)
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            let text = UnsafeBufferPointer(rebasing: bytes[index + 1..<end])
+            guard UTF8Text.isValid(text) else { return nil }
+            index = end + 1
+            return use(text)
+        }
+        guard var text = try? parseString() else { return nil }
+        return text.withUTF8(use)
+    }
+
     /// Reads a string as `readString()` does, setting `escaped` when its text in the document
     /// holds an escape (every escape is longer than what it stands for).
     public mutating func readString(escaped: inout Bool) -> String? {
