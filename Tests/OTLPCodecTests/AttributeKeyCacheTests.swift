@@ -25,6 +25,21 @@ import Testing
         }
     }
 
+    /// Keys one bit apart, anywhere, are different keys.
+    @Test func keysThatDifferInOneBitAreApart() {
+        let cache = AttributeKeyCache()
+        let key = Array("gen_ai.request.model.x".utf8)
+        for index in key.indices {
+            for bit in 0..<6 {
+                var other = key
+                other[index] ^= 1 << bit
+                guard other[index] >= 0x20, other[index] < 0x80 else { continue }
+                #expect(self.key(cache, key) == String(decoding: key, as: UTF8.self))
+                #expect(self.key(cache, other) == String(decoding: other, as: UTF8.self))
+            }
+        }
+    }
+
     @Test func aLongKeySeenAgainIsTheSameString() throws {
         let cache = AttributeKeyCache()
         let first = try #require(key(cache, Array("gen_ai.usage.input_tokens".utf8)))
