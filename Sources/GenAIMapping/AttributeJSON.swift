@@ -52,23 +52,24 @@ public enum AttributeJSON {
 
     static func writeObject(_ attributes: [KeyValue], leavingOut stored: Stored = Stored(), contentKeys: Set<String> = [],
                             into out: inout JSONWriter) {
-        out.raw("{")
+        out.byte(UInt8(ascii: "{"))
         var first = true
-        var previous: String?
-        for index in JSONKeyOrder.sortedIndices(attributes.map(\.key)) {
-            let attribute = attributes[index]
-            if let previous, previous.utf8.count == attribute.key.utf8.count, JSONKeyOrder.compare(previous, attribute.key) == 0 {
+        // Keys and values read in place: copying each attribute out retained its strings.
+        let keys = attributes.map(\.key)
+        var previous: Int?
+        for index in JSONKeyOrder.sortedIndices(keys) {
+            if let previous, keys[previous].utf8.count == keys[index].utf8.count, JSONKeyOrder.compare(keys[previous], keys[index]) == 0 {
                 continue
             }
-            previous = attribute.key
-            if stored.contains(attribute.value), contentKeys.contains(attribute.key) { continue }
-            if !first { out.raw(",") }
+            previous = index
+            if stored.contains(attributes[index].value), contentKeys.contains(keys[index]) { continue }
+            if !first { out.byte(UInt8(ascii: ",")) }
             first = false
-            out.string(attribute.key)
-            out.raw(":")
-            write(attribute.value, into: &out)
+            out.string(keys[index])
+            out.byte(UInt8(ascii: ":"))
+            write(attributes[index].value, into: &out)
         }
-        out.raw("}")
+        out.byte(UInt8(ascii: "}"))
     }
 
     /// Whether `sent` is `stored` exactly, or the same JSON text with whitespace between its
@@ -131,7 +132,7 @@ public enum AttributeJSON {
         case .boolValue(let flag)?:
             out.raw(flag ? "true" : "false")
         case .intValue(let number)?:
-            out.raw(String(number))
+            out.integer(number)
         case .doubleValue(let number)?:
             out.double(number)
         case .arrayValue(let array)?:

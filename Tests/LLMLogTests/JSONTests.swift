@@ -49,6 +49,19 @@ import LLMLog
         #expect(value.serialized == #"{"n":1700000000123456789,"s":"a\u0001\n\"b"}"#)
     }
 
+    @Test func integersAreWrittenAsSwiftPrintsThem() {
+        var state: UInt64 = 99
+        let random: [Int64] = (0..<200).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int64(bitPattern: state) >> (state >> 58)
+        }
+        for value in [0, 1, -1, 9, 10, -10, 99, 100, .max, .min, .max - 1, .min + 1] + random {
+            var out = JSONWriter()
+            out.integer(value)
+            #expect(out.text == String(value))
+        }
+    }
+
     @Test(arguments: ["", "{", "[1,]", "01", #""\ud800""#, "[1] x"])
     func notJSONIsMalformed(text: String) {
         #expect(throws: JSONParseError.self) { try JSONParser.parse(Array(text.utf8), maxDepth: 10) }

@@ -55,6 +55,21 @@ public struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
+    /// An integer in decimal, written in place: `String(value)` allocated a string per number.
+    public mutating func integer(_ value: Int64) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var magnitude = value.magnitude
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 { bytes.append(UInt8(ascii: "-")) }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+        }
+    }
+
     /// A finite number as Swift prints it (valid JSON); NaN and the infinities as proto3 JSON strings.
     public mutating func double(_ number: Double) {
         if number.isFinite { raw("\(number)") } else { string(Self.nonFiniteName(number)) }
