@@ -75,9 +75,11 @@ struct SpanAttributes {
         return value.value == nil ? nil : value
     }
 
+    // The lookups below walk `sources` by index: a `for … in` loop copied each source out of the
+    // array (retaining its strings) only to look it up.
     func first(_ sources: [ValueSource]) -> AnyValue? {
-        for source in sources {
-            if let value = value(source) { return value }
+        for index in sources.indices {
+            if let value = value(sources[index]) { return value }
         }
         return nil
     }
@@ -88,15 +90,15 @@ struct SpanAttributes {
 
     /// The first source that holds an integer (an int, an integral double, or a decimal string).
     func firstNumber(_ sources: [ValueSource]) -> Double? {
-        for source in sources {
-            if let number = value(source)?.numberValue { return number }
+        for index in sources.indices {
+            if let number = value(sources[index])?.numberValue { return number }
         }
         return nil
     }
 
     func firstInteger(_ sources: [ValueSource]) -> Int64? {
-        for source in sources {
-            if let number = value(source)?.integerValue { return number }
+        for index in sources.indices {
+            if let number = value(sources[index])?.integerValue { return number }
         }
         return nil
     }

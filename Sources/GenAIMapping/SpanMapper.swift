@@ -191,7 +191,15 @@ public enum SpanMapper {
             reasons = outline.compactMap(\.finishReason)
         }
         guard !reasons.isEmpty else { return nil }
-        return JSONValue.array(reasons.map(JSONValue.string)).serialized
+        // Written as `JSONValue.array(…).serialized` writes it, without building the value first.
+        var out = JSONWriter(capacity: 16 * reasons.count)
+        out.byte(UInt8(ascii: "["))
+        for (offset, reason) in reasons.enumerated() {
+            if offset > 0 { out.byte(UInt8(ascii: ",")) }
+            out.string(reason)
+        }
+        out.byte(UInt8(ascii: "]"))
+        return out.text
     }
 
     /// Lowercase hex of an id of the expected size; nil when the size is wrong or all bytes are

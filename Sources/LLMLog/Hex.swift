@@ -17,6 +17,21 @@ public enum Hex {
         }
     }
 
+    /// Bytes in place (span ids), written into the string's own storage: through an array first
+    /// cost a second allocation per id.
+    public static func encode(_ bytes: UnsafeRawBufferPointer) -> String {
+        let digits: StaticString = "0123456789abcdef"
+        return digits.withUTF8Buffer { digits in
+            String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+                for (index, byte) in bytes.enumerated() {
+                    out[2 * index] = digits[Int(byte >> 4)]
+                    out[2 * index + 1] = digits[Int(byte & 0x0F)]
+                }
+                return bytes.count * 2
+            }
+        }
+    }
+
     /// Bytes from hex of either case; nil when the text is not an even run of hex digits.
     public static func decode(_ text: String) -> [UInt8]? {
         let utf8 = Array(text.utf8)

@@ -12,6 +12,20 @@ import TestSupport
         return try #require(mapped.records.first)
     }
 
+    /// Several reasons, from the attribute or from the output messages, as a JSON array of strings.
+    @Test func finishReasonsAreAJSONArrayOfEveryReason() throws {
+        var span = OTLP.chatSpan()
+        span.attributes += OTLP.attributes(["gen_ai.response.finish_reasons":
+            OTLP.array([OTLP.string("stop"), OTLP.string("len\"gth"), OTLP.int(3), OTLP.string("tool_calls")])])
+        #expect(try mapOne(span).finishReasons == #"["stop","len\"gth","tool_calls"]"#)
+
+        var messages = OTLP.chatSpan()
+        messages.attributes += OTLP.attributes(["gen_ai.output.messages": OTLP.string(
+            #"[{"role":"assistant","parts":[{"type":"text","content":"a"}],"finish_reason":"stop"},"#
+                + #"{"role":"assistant","parts":[],"finish_reason":"content_filter"}]"#)])
+        #expect(try mapOne(messages).finishReasons == #"["stop","content_filter"]"#)
+    }
+
     @Test func currentConventionNamesFillEveryColumn() throws {
         let record = try mapOne(OTLP.chatSpan())
         #expect(record == LLMLogRecord(

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import LLMLog
 
@@ -79,5 +80,12 @@ import LLMLog
         #expect(Hex.decode("00ABff") == [0x00, 0xab, 0xff])
         #expect(Hex.decode("abc") == nil)
         #expect(Hex.decode("zz") == nil)
+        // Bytes in place spell the same as a sequence, every byte value and length (0, 8, 16: ids).
+        for count in [0, 1, 8, 16, 256] {
+            let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            let text = bytes.withUnsafeBytes { Hex.encode($0) }
+            #expect(text == bytes.map { String(format: "%02x", $0) }.joined())
+            #expect(Hex.decode(text) == bytes)
+        }
     }
 }
