@@ -65,14 +65,23 @@ struct ProtobufShapeCheck {
             for scopeSpans in check.fields(2, in: resourceSpans) {
                 // ScopeSpans.spans = 2 { attributes = 9, events = 11 { attributes = 3 } }
                 for span in check.fields(2, in: scopeSpans) {
-                    try check.limit(check.count(9, in: span), limits.maxAttributesPerSpan, "a span", "attributes")
+                    // One walk over the span's fields counts its attributes and events and asks the
+                    // filter about its keys.
+                    var attributes = 0
                     var events = 0
-                    for event in check.fields(11, in: span) {
-                        events += 1
-                        try check.limit(check.count(3, in: event), limits.maxAttributesPerSpan, "a span event", "attributes")
+                    var kept = filter == nil
+                    var reader = check.reader(span)
+                    while let (number, payload) = reader.field() {
+                        if number == 9 {
+                            attributes += 1
+                            if !kept, let filter, let payload { kept = check.keyOf(payload, isKeptBy: filter) }
+                        } else if number == 11, let payload {
+                            events += 1
+                            try check.limit(check.count(3, in: payload), limits.maxAttributesPerSpan, "a span event", "attributes")
+                        }
                     }
+                    try check.limit(attributes, limits.maxAttributesPerSpan, "a span", "attributes")
                     try check.limit(events, limits.maxEventsPerSpan, "a span", "events")
-                    let kept = filter.map { check.keeps(span, $0) } ?? true
                     keptSpans.append(kept)
                     if kept {
                         shape.enclose(span)
@@ -87,12 +96,10 @@ struct ProtobufShapeCheck {
         return shape
     }
 
-    /// Whether `filter` keeps the span: some attribute key (Span.attributes = 9 { key = 1 }) that
-    /// it accepts, read in place. Invalid UTF-8 is the decoder's to refuse.
-    private func keeps(_ span: Range<Int>, _ filter: SpanKeyFilter) -> Bool {
-        fields(9, in: span).contains { keyValue in
-            fields(1, in: keyValue).contains { filter(UnsafeBufferPointer(rebasing: bytes[$0])) }
-        }
+    /// Whether `filter` accepts the key of an attribute (KeyValue { key = 1 }), read in place: a span
+    /// is kept when it accepts one of its keys. Invalid UTF-8 is the decoder's to refuse.
+    private func keyOf(_ keyValue: Range<Int>, isKeptBy filter: SpanKeyFilter) -> Bool {
+        fields(1, in: keyValue).contains { filter(UnsafeBufferPointer(rebasing: bytes[$0])) }
     }
 
     /// Checks an encoded `ExportLogsServiceRequest`, whose records are all built: attributes per
@@ -163,8 +170,11 @@ struct ProtobufShapeCheck {
     /// positions rather than recursion (the nesting is the client's). Stops early past
     /// `maxValues`, or below `maxNestingDepth` levels, where the decoder refuses the body anyway.
     private func values(in range: Range<Int>, as holder: Holder) -> Int {
+        let deepest = 2 * limits.maxNestingDepth + 8
         var count = 0
-        var stack = [(reader: reader(range), holder: holder)]
+        var stack: [Frame] = []
+        stack.reserveCapacity(8)
+        stack.append(Frame(reader: reader(range), holder: holder, depth: 1))
         while let frame = stack.last, count <= limits.maxValues {
             var reader = frame.reader
             guard let (number, payload) = reader.field() else {
@@ -174,11 +184,39 @@ struct ProtobufShapeCheck {
             stack[stack.count - 1].reader = reader
             guard let payload, let child = frame.holder.child(number) else { continue }
             count += 1
-            if stack.count < 2 * limits.maxNestingDepth + 8 {
-                stack.append((self.reader(payload), child))
+            guard frame.depth < deepest else { continue }
+            guard child == .keyValue else {
+                stack.append(Frame(reader: self.reader(payload), holder: child, depth: frame.depth + 1))
+                continue
+            }
+            // An attribute, one level down, is walked here: its value is stacked only where it
+            // holds more values (an array or a list), which most do not.
+            var attribute = self.reader(payload)
+            while let (number, value) = attribute.field() {
+                guard number == 2, let value else { continue }
+                count += 1
+                if frame.depth + 1 < deepest, holdsMore(value) {
+                    stack.append(Frame(reader: self.reader(value), holder: .anyValue, depth: frame.depth + 2))
+                }
             }
         }
         return count
+    }
+
+    /// A message being walked by `values`, and how many levels below the walk's start it is.
+    private struct Frame {
+        var reader: WireReader
+        let holder: Holder
+        let depth: Int
+    }
+
+    /// Whether an AnyValue holds an array (5) or a list (6): the values below it.
+    private func holdsMore(_ anyValue: Range<Int>) -> Bool {
+        var reader = reader(anyValue)
+        while let (number, payload) = reader.field() {
+            if payload != nil, number == 5 || number == 6 { return true }
+        }
+        return false
     }
 
     private func limit(_ count: Int, _ limit: Int, _ holder: String, _ what: String) throws(DecodeError) {
