@@ -36,6 +36,23 @@ import LLMLog
         #expect(text == nil)
     }
 
+    /// Escaped strings are decoded in one reused buffer: each comes out whole and alone, longest
+    /// first, and a copy of the reader (a probe) reads the same without disturbing the original.
+    @Test func escapedStringsOneAfterAnotherAreEachTheirOwn() {
+        let texts = (1...6).reversed().map { String(repeating: "ab\"c\\d\n", count: $0 * 20) } + ["\u{e9}\"", "x"]
+        let document = "[" + texts.map { JSONValue.string($0).serialized }.joined(separator: ",") + "]"
+        Array(document.utf8).withUnsafeBufferPointer { buffer in
+            var reader = JSONParser(reading: buffer)
+            _ = reader.take(UInt8(ascii: "["))
+            for (offset, text) in texts.enumerated() {
+                if offset > 0 { _ = reader.take(UInt8(ascii: ",")) }
+                var probe = reader
+                #expect(probe.readString() == text)
+                #expect(reader.readString() == text)
+            }
+        }
+    }
+
     @Test func invalidUTF8IsRefused() {
         let bytes: [UInt8] = [0x22, 0x61, 0xFF, 0x22]
         bytes.withUnsafeBufferPointer { buffer in

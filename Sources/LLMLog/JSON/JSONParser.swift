@@ -20,6 +20,10 @@ public struct JSONParser {
     /// Values left before the document is refused: a tree costs far more memory than its text.
     private var valuesLeft: Int
     private let maxValues: Int
+    /// Where strings with escapes are decoded, emptied but kept for the next: OTLP/JSON carries
+    /// message lists as long strings full of escaped quotes, and a new buffer for each grew
+    /// through a reallocation per doubling.
+    private var scratch: [UInt8] = []
 
     public static func parse(_ bytes: [UInt8], maxDepth: Int, maxValues: Int = .max) throws(JSONParseError) -> JSONValue {
         try bytes.withUnsafeBufferPointer { buffer throws(JSONParseError) in try parse(buffer, maxDepth: maxDepth, maxValues: maxValues) }
@@ -456,7 +460,11 @@ public struct JSONParser {
             if byte < 0x20 { throw failure("control character in a string") }
         }
         // Appended from buffer pointers, not their slices: a slice is copied byte by byte.
-        var scalars: [UInt8] = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+        var scalars = scratch
+        scratch = []
+        defer { scratch = scalars }
+        scalars.removeAll(keepingCapacity: true)
+        scalars.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
         while true {
             guard index < bytes.count else { throw failure("unterminated string") }
             let byte = bytes[index]
