@@ -17,11 +17,21 @@ import TestSupport
     }
 
     func expectSame(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        expectScanAgrees(text, sourceLocation: sourceLocation)
         let direct = CanonicalMessageList.read(text)
         #expect(direct != nil, "read \(text)", sourceLocation: sourceLocation)
         #expect(direct?.text == general(text)?.text, "text of \(text)", sourceLocation: sourceLocation)
         #expect(direct?.messages == general(text)?.messages, "messages of \(text)", sourceLocation: sourceLocation)
         #expect(direct?.outline == general(text)?.outline, "roles and finish reasons of \(text)", sourceLocation: sourceLocation)
+    }
+
+    /// Where the one-pass scan answers, it gives what reading token by token gives.
+    func expectScanAgrees(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        guard let scanned = CanonicalMessageList.scanned(text) else { return }
+        let read = CanonicalMessageList.tokenRead(text)
+        #expect(scanned.text == read?.text, "text of \(text)", sourceLocation: sourceLocation)
+        #expect(scanned.outline == read?.outline, "outline of \(text)", sourceLocation: sourceLocation)
+        #expect(scanned.source == read?.source && scanned.source == text, "source of \(text)", sourceLocation: sourceLocation)
     }
 
     @Test(arguments: [
@@ -63,6 +73,7 @@ import TestSupport
     ])
     func anythingElseIsLeftToTheGeneralPath(_ text: String) {
         #expect(CanonicalMessageList.read(text) == nil)
+        #expect(CanonicalMessageList.scanned(text) == nil)
     }
 
     /// Lists built from random choices of whitespace, member order, optional members and escapes:
@@ -70,6 +81,7 @@ import TestSupport
     @Test func randomCanonicalListsReadAlike() {
         var random = SplitMix(seed: 14)
         var sources = 0
+        var scans = 0
         let texts = ["plain", "with \"quotes\"", "new\nline", "caf\u{e9}", "emoji \u{1F600}", "back\\slash", "", "/ slash",
                      "controls \u{1} \u{8} \u{c} \r \t", "\u{7f} \u{2028}"]
         for _ in 0..<300 {
@@ -98,6 +110,7 @@ import TestSupport
             let text = "[" + messages.joined(separator: ",\(space)") + "]"
             expectSame(text)
             // A source is left out of `attributes` unseen: it must be the stored text but for whitespace.
+            if CanonicalMessageList.scanned(text) != nil { scans += 1 }
             if let content = CanonicalMessageList.read(text), content.source != nil {
                 #expect(content.source == text)
                 #expect(AttributeJSON.sameJSONText(text, content.text), "source of \(text)")
@@ -105,6 +118,7 @@ import TestSupport
             }
         }
         #expect(sources > 10 && sources < 290, "lists in the written order and escapes, and others: \(sources)")
+        #expect(scans == sources, "the scan answers for every list that is its own source")
     }
 
     @Test(arguments: [
@@ -116,6 +130,9 @@ import TestSupport
     func aListWrittenAsTheWriterWritesItIsItsOwnSource(_ text: String) throws {
         let content = try #require(CanonicalMessageList.read(text))
         #expect(content.source == text)
+        // The one-pass scan answers for these, and alike.
+        #expect(CanonicalMessageList.scanned(text) != nil)
+        expectScanAgrees(text)
     }
 
     @Test(arguments: [
@@ -132,6 +149,7 @@ import TestSupport
     func aListWrittenOtherwiseHasNoSource(_ text: String) throws {
         let content = try #require(CanonicalMessageList.read(text))
         #expect(content.source == nil)
+        #expect(CanonicalMessageList.scanned(text) == nil)
         #expect(content.text == general(text)?.text)
     }
 

@@ -15,6 +15,11 @@ enum CanonicalMessageList {
     /// `source`: the attribute holding it can then be left out of `attributes` without comparing
     /// the two texts again.
     static func read(_ text: String) -> Content? {
+        scanned(text) ?? tokenRead(text)
+    }
+
+    /// `read`, token by token: any member order, any escapes.
+    static func tokenRead(_ text: String) -> Content? {
         var contiguous = text
         return contiguous.withUTF8 { bytes in
             var reader = JSONParser(reading: bytes)
@@ -136,6 +141,10 @@ extension SpanMapper {
     /// gives what the general path gives, and names `text` its source only when the two texts
     /// differ in whitespace alone.
     @_spi(Fuzzing) public static func canonicalReadAgrees(_ text: String) -> Bool {
+        if let scanned = CanonicalMessageList.scanned(text) {
+            guard let read = CanonicalMessageList.tokenRead(text), scanned.text == read.text, scanned.outline == read.outline,
+                  scanned.source == read.source else { return false }
+        }
         guard let direct = CanonicalMessageList.read(text) else { return true }
         if direct.source != nil, !AttributeJSON.sameJSONText(text, direct.text) { return false }
         var value = AnyValue()
