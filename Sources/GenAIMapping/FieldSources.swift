@@ -5,7 +5,7 @@
 /// SDK (ai.*), and what the frameworks of Tests/e2e/frameworks send (MLflow's mlflow.*, Google ADK's
 /// gcp.vertex.agent.*, Pydantic AI, logfire). https://opentelemetry.io/docs/specs/semconv/gen-ai/gen-ai-spans/
 enum FieldSources {
-    static let provider: [ValueSource] = [
+    static let provider: SourceList = [
         .attribute("gen_ai.provider.name"),   // semconv v1.37+
         .attribute("gen_ai.system"),          // semconv v1.26–v1.36, OpenLLMetry
         .attribute("llm.provider"),           // OpenInference (hosting provider)
@@ -13,7 +13,7 @@ enum FieldSources {
         .attribute("ai.model.provider"),      // Vercel AI SDK: "openai.chat" (see ProviderNames)
         .json("mlflow.llm.provider", path: []),     // MLflow
     ]
-    static let model: [ValueSource] = [
+    static let model: SourceList = [
         .attribute("gen_ai.request.model"),
         .attribute("gen_ai.response.model"),
         .attribute("llm.model_name"),         // OpenInference
@@ -21,16 +21,16 @@ enum FieldSources {
         .json("mlflow.spanInputs", path: ["model"]), // MLflow: the request it recorded
         .json("mlflow.llm.model", path: []),
     ]
-    static let responseModel: [ValueSource] = [
+    static let responseModel: SourceList = [
         .attribute("gen_ai.response.model"),
         .attribute("llm.response.model_name"),
         .attribute("ai.response.model"),
         .json("mlflow.llm.model", path: []),
     ]
-    static let operation: [ValueSource] = [
+    static let operation: SourceList = [
         .attribute("gen_ai.operation.name"),  // else derived: OperationRules
     ]
-    static let inputTokens: [ValueSource] = [
+    static let inputTokens: SourceList = [
         .attribute("gen_ai.usage.input_tokens"),    // v1.27+
         .attribute("gen_ai.usage.prompt_tokens"),   // v1.26, OpenLLMetry legacy
         .attribute("llm.token_count.prompt"),       // OpenInference
@@ -39,7 +39,7 @@ enum FieldSources {
         .attribute("input_tokens"),                 // Anthropic-style bare names on GenAI spans
         .json("mlflow.chat.tokenUsage", path: ["input_tokens"]),
     ]
-    static let outputTokens: [ValueSource] = [
+    static let outputTokens: SourceList = [
         .attribute("gen_ai.usage.output_tokens"),
         .attribute("gen_ai.usage.completion_tokens"),
         .attribute("llm.token_count.completion"),
@@ -48,7 +48,7 @@ enum FieldSources {
         .attribute("output_tokens"),
         .json("mlflow.chat.tokenUsage", path: ["output_tokens"]),
     ]
-    static let cacheReadTokens: [ValueSource] = [
+    static let cacheReadTokens: SourceList = [
         .attribute("gen_ai.usage.cache_read.input_tokens"),   // v1.40+
         .attribute("gen_ai.usage.cache_read_input_tokens"),   // OpenLLMetry, Strands
         .attribute("gen_ai.usage.input_tokens.cached"),       // Sentry
@@ -59,7 +59,7 @@ enum FieldSources {
         .json("mlflow.chat.tokenUsage", path: ["cache_read_input_tokens"]),
     ]
     /// Input tokens written to a provider's prompt cache (priced apart by Anthropic and others).
-    static let cacheWriteTokens: [ValueSource] = [
+    static let cacheWriteTokens: SourceList = [
         .attribute("gen_ai.usage.cache_creation.input_tokens"),   // v1.40+
         .attribute("gen_ai.usage.cache_write.input_tokens"),      // pending rename
         .attribute("gen_ai.usage.cache_creation_input_tokens"),   // OpenLLMetry
@@ -69,7 +69,7 @@ enum FieldSources {
         .attribute("cache_creation_tokens"),
         .json("mlflow.chat.tokenUsage", path: ["cache_creation_input_tokens"]),
     ]
-    static let reasoningTokens: [ValueSource] = [
+    static let reasoningTokens: SourceList = [
         .attribute("gen_ai.usage.reasoning.output_tokens"),   // v1.41+
         .attribute("gen_ai.usage.reasoning_tokens"),          // OpenLLMetry
         .attribute("gen_ai.usage.output_tokens.reasoning"),   // Sentry
@@ -78,17 +78,17 @@ enum FieldSources {
         .attribute("ai.usage.reasoningTokens"),
     ]
     /// A string array, or one string; when absent, the finish reasons of the completion messages.
-    static let finishReasons: [ValueSource] = [
+    static let finishReasons: SourceList = [
         .attribute("gen_ai.response.finish_reasons"),
         .attribute("ai.response.finishReason"),
         .attribute("ai.finishReason"),
         .attribute("llm.finish_reason"),
     ]
-    static let errorType: [ValueSource] = [
+    static let errorType: SourceList = [
         .attribute("error.type"),
     ]
     /// Cost in USD that the instrumentation sent; it wins over any price table.
-    static let cost: [ValueSource] = [
+    static let cost: SourceList = [
         .attribute("gen_ai.usage.cost"),
         .attribute("llm.cost.total"),          // OpenInference
         .attribute("operation.cost"),          // Pydantic AI / logfire
@@ -96,20 +96,20 @@ enum FieldSources {
         .attribute("gen_ai.cost.total"),
     ]
     /// Parts of a reported cost, summed where no total is sent.
-    static let costParts: [[ValueSource]] = [
+    static let costParts: [SourceList] = [
         [.attribute("gen_ai.usage.input_cost"), .attribute("gen_ai.cost.input_cost")],
         [.attribute("gen_ai.usage.output_cost"), .attribute("gen_ai.cost.output_cost")],
     ]
-    static let conversationID: [ValueSource] = [
+    static let conversationID: SourceList = [
         .attribute("gen_ai.conversation.id"),
         .attribute("session.id"),                           // OpenInference
         .attribute("ai.telemetry.metadata.sessionId"),      // Vercel AI SDK
     ]
-    static let agentName: [ValueSource] = [
+    static let agentName: SourceList = [
         .attribute("gen_ai.agent.name"),
         .attribute("agent_name"),                           // Pydantic AI
     ]
-    static let responseID: [ValueSource] = [
+    static let responseID: SourceList = [
         .attribute("gen_ai.response.id"),
         .attribute("ai.response.id"),                       // Vercel AI SDK
     ]
@@ -157,6 +157,25 @@ enum FieldSources {
     /// A span is GenAI when any attribute key starts with one of these, or equals one of `genAIKeys`.
     static let genAIPrefixes = ["gen_ai.", "llm."]
     static let genAIKeys: Set<String> = ["openinference.span.kind", "ai.model.id", "mlflow.spanType"]
+}
+
+/// The places one column is read from, in order, each with the bit its key sets in a span's
+/// `KeyFilter`: most of a column's places are other dialects' keys, which a span rarely has, and
+/// the filter rules them out without looking up the key.
+struct SourceList: ExpressibleByArrayLiteral, Sendable {
+    let sources: [ValueSource]
+    /// Per source, its key's filter bit; nil for an event's attribute, which the filter does not cover.
+    let bits: [UInt8?]
+
+    init(arrayLiteral sources: ValueSource...) {
+        self.sources = sources
+        bits = sources.map { source in
+            switch source {
+            case .attribute(let key), .json(let key, _): KeyPrint(key).filterBit
+            case .event: nil
+            }
+        }
+    }
 }
 
 /// One place a single value can come from.

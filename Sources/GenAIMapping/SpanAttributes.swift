@@ -13,12 +13,35 @@ struct SpanAttributes {
     /// Bit n is set when some key is n bytes long (mod 64). Most lookups are of another dialect's
     /// keys, absent here: this answers most of them without a scan.
     private let keyLengths: UInt64
+    /// The filter bits of the span's keys: a source whose bit is clear is not among them.
+    private var keyFilter: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
 
     init(_ span: Span) {
         self.span = span
         attributes = span.attributes
         prints = attributes.map { KeyPrint($0.key) }
         keyLengths = prints.reduce(0) { $0 | 1 << UInt64($1.length & 63) }
+        for print in prints {
+            let bit = UInt64(1) << UInt64(print.filterBit & 63)
+            switch print.filterBit >> 6 {
+            case 0: keyFilter.0 |= bit
+            case 1: keyFilter.1 |= bit
+            case 2: keyFilter.2 |= bit
+            default: keyFilter.3 |= bit
+            }
+        }
+    }
+
+    /// Whether a key with this filter bit may be one of the span's; false only when it is not.
+    private func mayHold(_ filterBit: UInt8?) -> Bool {
+        guard let filterBit else { return true }
+        let word = switch filterBit >> 6 {
+        case 0: keyFilter.0
+        case 1: keyFilter.1
+        case 2: keyFilter.2
+        default: keyFilter.3
+        }
+        return word & (1 << UInt64(filterBit & 63)) != 0
     }
 
     /// The first attribute of this key that holds a value.
@@ -75,32 +98,29 @@ struct SpanAttributes {
         return value.value == nil ? nil : value
     }
 
-    // The lookups below walk `sources` by index: a `for … in` loop copied each source out of the
-    // array (retaining its strings) only to look it up.
-    func first(_ sources: [ValueSource]) -> AnyValue? {
-        for index in sources.indices {
-            if let value = value(sources[index]) { return value }
+    /// The values of `list`'s sources that the span may hold, in order, until `take` takes one.
+    private func first<T>(_ list: SourceList, _ take: (AnyValue) -> T?) -> T? {
+        for index in list.sources.indices where mayHold(list.bits[index]) {
+            if let value = value(list.sources[index]), let taken = take(value) { return taken }
         }
         return nil
     }
 
-    func firstText(_ sources: [ValueSource]) -> String? {
-        first(sources)?.textValue
+    func first(_ list: SourceList) -> AnyValue? {
+        first(list) { $0 }
+    }
+
+    func firstText(_ list: SourceList) -> String? {
+        first(list)?.textValue
     }
 
     /// The first source that holds an integer (an int, an integral double, or a decimal string).
-    func firstNumber(_ sources: [ValueSource]) -> Double? {
-        for index in sources.indices {
-            if let number = value(sources[index])?.numberValue { return number }
-        }
-        return nil
+    func firstNumber(_ list: SourceList) -> Double? {
+        first(list) { $0.numberValue }
     }
 
-    func firstInteger(_ sources: [ValueSource]) -> Int64? {
-        for index in sources.indices {
-            if let number = value(sources[index])?.integerValue { return number }
-        }
-        return nil
+    func firstInteger(_ list: SourceList) -> Int64? {
+        first(list) { $0.integerValue }
     }
 
     /// Attributes under `prefix` (`gen_ai.prompt.0.role` …) with the prefix removed, in span order.
@@ -119,6 +139,11 @@ struct KeyPrint: Equatable {
     let tail: UInt64
     init(_ key: String) {
         (length, tail) = key.utf8.withContiguousStorageIfAvailable(Self.print) ?? Self.print(Array(key.utf8))
+    }
+
+    /// One of 256 bits, the same for equal keys (`SourceList`, `SpanAttributes`).
+    var filterBit: UInt8 {
+        UInt8(truncatingIfNeeded: ((tail ^ UInt64(truncatingIfNeeded: length)) &* 0x9E37_79B9_7F4A_7C15) >> 56)
     }
 
     private static func print(_ bytes: UnsafeBufferPointer<UInt8>) -> (Int, UInt64) {

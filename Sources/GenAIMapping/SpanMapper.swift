@@ -162,7 +162,7 @@ public enum SpanMapper {
     /// (`openai/gpt-4o-mini`, as LiteLLM and ADK spell it). Where neither says, the cost step
     /// may name it from the price table.
     static func provider(_ view: SpanAttributes, model: String?) -> String? {
-        for source in FieldSources.provider {
+        for source in FieldSources.provider.sources {
             guard let value = view.value(source)?.textValue, !value.isEmpty else { continue }
             let key = if case .attribute(let key) = source { key } else { "" }
             let name = ProviderNames.normalize(value, key: key)

@@ -17,6 +17,37 @@ import TestSupport
         Span.with { $0.attributes = attributes }
     }
 
+    /// Every source of every column is found where the span holds it, among other keys: the key
+    /// filter that passes over absent sources never passes over a present one.
+    @Test func everySourceOfEveryColumnIsFoundAmongOtherKeys() throws {
+        let lists: [SourceList] = [FieldSources.provider, FieldSources.model, FieldSources.responseModel, FieldSources.operation,
+                                   FieldSources.inputTokens, FieldSources.outputTokens, FieldSources.cacheReadTokens,
+                                   FieldSources.cacheWriteTokens, FieldSources.reasoningTokens, FieldSources.finishReasons,
+                                   FieldSources.errorType, FieldSources.cost, FieldSources.conversationID, FieldSources.agentName,
+                                   FieldSources.responseID] + FieldSources.costParts
+        let others = (0..<40).map { attribute("other.key.\(String(repeating: "x", count: $0))", OTLP.int(1)) }
+        var checked = 0
+        for list in lists {
+            for (position, source) in list.sources.enumerated() {
+                var span = span(others)
+                switch source {
+                case .attribute(let key):
+                    span.attributes.insert(attribute(key, OTLP.int(7)), at: position % others.count)
+                case .json(let key, let path):
+                    // MLflow writes a whole value as JSON text: a number inside an object, or a quoted string.
+                    let json = path.isEmpty ? "\"7\"" : path.reversed().reduce("7") { inner, member in "{\"\(member)\": \(inner)}" }
+                    span.attributes.append(attribute(key, OTLP.string(json)))
+                case .event(let name, let key):
+                    span.events = [OTLP.event(name, [key: OTLP.int(7)])]
+                }
+                let found = try #require(SpanAttributes(span).first(list), "\(source)")
+                #expect(found.integerValue == 7, "\(source)")
+                checked += 1
+            }
+        }
+        #expect(checked > 60)
+    }
+
     @Test func keysOfOneLengthAndTailAreToldApart() {
         let attributes = SpanAttributes(span([
             attribute("a.usage.input_tokens", OTLP.int(1)), attribute("b.usage.input_tokens", OTLP.int(2)),
