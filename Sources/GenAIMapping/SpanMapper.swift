@@ -138,8 +138,8 @@ public enum SpanMapper {
             endTimeUnixNano: end,
             statusCode: span.status.code.rawValue,
             statusMessage: span.status.message.isEmpty ? nil : span.status.message,
-            attributesJSON: AttributeJSON.object(span.attributes, leavingOut: [prompt?.text, completion?.text].compactMap { $0 },
-                                                  sources: [prompt?.source, completion?.source].compactMap { $0 },
+            attributesJSON: AttributeJSON.object(span.attributes, leavingOut: present(prompt?.text, completion?.text),
+                                                  sources: present(prompt?.source, completion?.source),
                                                   contentKeys: ContentPolicing.contentKeys),
             resourceJSON: resourceJSON,
             cacheWriteTokens: view.firstInteger(FieldSources.cacheWriteTokens),
@@ -148,6 +148,15 @@ public enum SpanMapper {
             responseID: view.firstText(FieldSources.responseID),
             reportedCost: reportedCost(view)
         ))
+    }
+
+    /// The texts that are there, in one allocation: `compactMap` grew its array twice.
+    private static func present(_ first: String?, _ second: String?) -> [String] {
+        switch (first, second) {
+        case let (first?, second?): [first, second]
+        case let (text?, nil), let (nil, text?): [text]
+        case (nil, nil): []
+        }
     }
 
     /// A total the instrumentation sent, else the sum of the parts it sent.

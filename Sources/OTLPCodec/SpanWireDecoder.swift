@@ -37,7 +37,7 @@ enum SpanWireDecoder {
                 switch (field, wire) {
                 case (9, 2):
                     guard let value = nested(&r, { $0.keyValue(&$1) }) else { return nil }
-                    attributes.append(value)
+                    attributes.append(consume value)
                     continue
                 case (11, 2):
                     guard let value = nested(&r, { $0.event(&$1) }) else { return nil }

@@ -39,19 +39,24 @@ public struct JSONWriter {
     }
 
     public mutating func string(_ text: String) {
-        bytes.append(UInt8(ascii: "\""))
-        var text = text
-        text.withUTF8 { utf8 in
-            var runStart = 0
-            var index = JSONEscaping.next(in: utf8, from: 0)
-            while index < utf8.count {
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
-                escape(utf8[index])
-                runStart = index + 1
-                index = JSONEscaping.next(in: utf8, from: runStart)
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
+        // Through the borrowed string's view: a `var` copy for `withUTF8` retained and released it.
+        if text.utf8.withContiguousStorageIfAvailable({ string($0) }) == nil {
+            Array(text.utf8).withUnsafeBufferPointer { string($0) }
         }
+    }
+
+    /// A string given as its UTF-8 bytes.
+    private mutating func string(_ utf8: UnsafeBufferPointer<UInt8>) {
+        bytes.append(UInt8(ascii: "\""))
+        var runStart = 0
+        var index = JSONEscaping.next(in: utf8, from: 0)
+        while index < utf8.count {
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+            escape(utf8[index])
+            runStart = index + 1
+            index = JSONEscaping.next(in: utf8, from: runStart)
+        }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
         bytes.append(UInt8(ascii: "\""))
     }
 
