@@ -62,12 +62,14 @@ public enum AttributeJSON {
                 continue
             }
             previous = index
-            if stored.contains(attributes[index].value), contentKeys.contains(keys[index]) { continue }
+            // Read once: the generated `value` accessor hands out a copy each time.
+            let value = attributes[index].value
+            if stored.contains(value), contentKeys.contains(keys[index]) { continue }
             if !first { out.byte(UInt8(ascii: ",")) }
             first = false
             out.string(keys[index])
             out.byte(UInt8(ascii: ":"))
-            write(attributes[index].value, into: &out)
+            write(value, into: &out)
         }
         out.byte(UInt8(ascii: "}"))
     }

@@ -13,12 +13,15 @@ import LLMLog
         }
     }()
 
+    /// Long lists and the short ones of a span (sorted in place), every length up to 40.
     @Test func sortedIndicesFollowTheBytesThenThePosition() {
-        let expected = Self.keys.indices.sorted { a, b in
-            let (left, right) = (Array(Self.keys[a].utf8), Array(Self.keys[b].utf8))
-            return left == right ? a < b : left.lexicographicallyPrecedes(right)
+        for keys in [Self.keys] + (0...40).map({ Array(Self.keys.prefix($0)) }) {
+            let expected = keys.indices.sorted { a, b in
+                let (left, right) = (Array(keys[a].utf8), Array(keys[b].utf8))
+                return left == right ? a < b : left.lexicographicallyPrecedes(right)
+            }
+            #expect(JSONKeyOrder.sortedIndices(keys) == expected, "\(keys.count) keys")
         }
-        #expect(JSONKeyOrder.sortedIndices(Self.keys) == expected)
     }
 
     @Test func twoSpellingsOfOneCharacterAreTwoKeys() {
