@@ -59,56 +59,59 @@ private struct WrittenFormScanner {
 
     /// `{"role": …, "parts": [...], "name": …, "finish_reason": …}`, the last two optional.
     private mutating func message() -> Content.Outline? {
-        guard take("{"), take("\"role\""), take(":"), let role = plainString(), role != "model",
-              take(","), take("\"parts\""), take(":"), parts() else { return nil }
+        guard take(#"{"role":"#), let role = plainString(), role != "model", take(#","parts":["#), parts() else { return nil }
         var named = false
         var finishReason: String?
-        while take(",") {
-            if !named, finishReason == nil, take("\"name\"") {
-                guard take(":"), plainString() != nil else { return nil }
+        while true {
+            if !named, finishReason == nil, take(#","name":"#) {
+                guard plainString() != nil else { return nil }
                 named = true
-            } else if finishReason == nil, take("\"finish_reason\"") {
-                guard take(":"), let reason = plainString() else { return nil }
+            } else if finishReason == nil, take(#","finish_reason":"#) {
+                guard let reason = plainString() else { return nil }
                 finishReason = reason
             } else {
-                return nil
+                break
             }
         }
         return take("}") ? Content.Outline(role: role, finishReason: finishReason) : nil
     }
 
-    /// `[{"type": "text", "content": …}, …]`, possibly empty.
+    /// The parts after `[`: `{"type": "text", "content": …}, …]`, possibly none.
     private mutating func parts() -> Bool {
-        guard take("[") else { return false }
         if take("]") { return true }
         repeat {
-            guard take("{"), take("\"type\""), take(":"), take("\"text\""), take(","), take("\"content\""), take(":"),
-                  string(escapes: true) != nil, take("}") else { return false }
+            guard take(#"{"type":"text","content":"#), string(escapes: true) != nil, take("}") else { return false }
         } while take(",")
         return take("]")
     }
 
     private mutating func skipWhitespace() {
-        while index < bytes.count {
-            switch bytes[index] {
-            case 0x20, 0x0A, 0x0D, 0x09: index += 1
-            default: return
-            }
-        }
+        while index < bytes.count, Self.isWhitespace(bytes[index]) { index += 1 }
     }
 
-    /// The token `literal` after any whitespace, copied.
+    private static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
+    }
+
+    /// The tokens of `literal` (punctuation and member names, as the writer writes them), each
+    /// after any whitespace, copied as the literal spells them; nothing taken unless all match.
+    /// One call per run of fixed tokens: a call per token cost more than matching them.
     private mutating func take(_ literal: StaticString) -> Bool {
-        skipWhitespace()
         let count = literal.utf8CodeUnitCount
-        guard bytes.count - index >= count else { return false }
-        if count == 1 {
-            guard bytes[index] == literal.utf8Start.pointee else { return false }
-        } else {
-            guard memcmp(bytes.baseAddress! + index, literal.utf8Start, count) == 0 else { return false }
+        let expected = literal.utf8Start
+        var at = index
+        var inName = false
+        for offset in 0..<count {
+            if !inName {
+                while at < bytes.count, Self.isWhitespace(bytes[at]) { at += 1 }
+            }
+            guard at < bytes.count, bytes[at] == expected[offset] else { return false }
+            if expected[offset] == UInt8(ascii: "\"") { inName.toggle() }
+            at += 1
         }
-        copy(index..<index + count)
-        index += count
+        (out.baseAddress! + written).update(from: expected, count: count)
+        written += count
+        index = at
         return true
     }
 
