@@ -74,10 +74,16 @@ public enum SpanMapper {
 
     /// The rule that keeps a span, on its attribute keys alone: the decoder's filter.
     public static let genAIKeyFilter: SpanKeyFilter = { key in
-        genAIPrefixBytes.contains { key.starts(with: $0) } || genAIKeyBytes.contains { key.elementsEqual($0) }
+        // Most keys of other spans (`http.…`, `db.…`, `server.…`) start with a byte no GenAI key
+        // starts with: told apart without comparing them to every prefix.
+        if let first = key.first, !genAIFirstBytes[Int(first)] { return false }
+        return genAIPrefixBytes.contains { key.starts(with: $0) } || genAIKeyBytes.contains { key.elementsEqual($0) }
     }
     private static let genAIPrefixBytes = FieldSources.genAIPrefixes.map { Array($0.utf8) }
     private static let genAIKeyBytes = FieldSources.genAIKeys.map { Array($0.utf8) }
+    private static let genAIFirstBytes: [Bool] = (0..<256).map { byte in
+        genAIPrefixBytes.contains { $0.isEmpty || $0.first == UInt8(byte) } || genAIKeyBytes.contains { $0.first == UInt8(byte) }
+    }
 
     static func isGenAIKey(_ key: String) -> Bool {
         var key = key

@@ -12,6 +12,19 @@ import TestSupport
         return try #require(mapped.records.first)
     }
 
+    /// The decoder's filter keeps a span by a key that starts with a GenAI prefix or is a GenAI key,
+    /// and by no other, whatever byte it starts with.
+    @Test func theKeyFilterKeepsExactlyTheGenAIKeys() {
+        var keys = ["", "g", "gen_ai", "gen_ai.", "gen_ai.x", "llm.", "llm", "ai.model.id", "ai.model.idx", "ai.model",
+                    "mlflow.spanType", "mlflow.span", "openinference.span.kind", "http.request.method", "Gen_ai.x", "é.gen_ai."]
+        keys += (0..<256).map { String(decoding: [UInt8($0)] + Array("en_ai.x".utf8), as: UTF8.self) }
+        for key in keys {
+            let expected = FieldSources.genAIPrefixes.contains { key.hasPrefix($0) } || FieldSources.genAIKeys.contains(key)
+            let kept = Array(key.utf8).withUnsafeBufferPointer { SpanMapper.genAIKeyFilter($0) }
+            #expect(kept == expected, "\(key)")
+        }
+    }
+
     /// Several reasons, from the attribute or from the output messages, as a JSON array of strings.
     @Test func finishReasonsAreAJSONArrayOfEveryReason() throws {
         var span = OTLP.chatSpan()
