@@ -32,10 +32,13 @@ public enum Cost {
         guard var text else { return false }
         return text.withUTF8 { haystack in
             word.withUTF8Buffer { needle in
-                guard needle.count <= haystack.count else { return false }
-                return (0...(haystack.count - needle.count)).contains { start in
-                    (0..<needle.count).allSatisfy { asciiLowercase(haystack[start + $0]) == needle[$0] }
+                guard let first = needle.first, needle.count <= haystack.count else { return false }
+                for start in 0...(haystack.count - needle.count) where asciiLowercase(haystack[start]) == first {
+                    var matched = 1
+                    while matched < needle.count, asciiLowercase(haystack[start + matched]) == needle[matched] { matched += 1 }
+                    if matched == needle.count { return true }
                 }
+                return false
             }
         }
     }
@@ -49,14 +52,20 @@ public enum Cost {
     /// no vendor (Strands and MLflow name only themselves, or nothing) gets the provider that the
     /// table lists the model under.
     public static func price(_ records: inout [LLMLogRecord], with table: PriceTable) {
-        // Fields read one by one: copying a whole record out of the array retains each of its strings.
         for index in records.indices where records[index].costUSD == nil || records[index].provider == nil {
-            guard let model = records[index].model ?? records[index].responseModel,
-                  let match = table.lookup(model: model, provider: records[index].provider) else { continue }
-            if records[index].provider == nil { records[index].provider = PriceTable.semconvProvider(match.provider) }
-            guard records[index].costUSD == nil, let dollars = usd(records[index], rates: match.rates) else { continue }
-            records[index].costUSD = dollars
-            records[index].costSource = "prices"
+            records[index].price(with: table)
         }
+    }
+}
+
+extension LLMLogRecord {
+    /// `Cost.price` for one record, in place: copying a record out of its array to read it
+    /// retained each of its strings.
+    fileprivate mutating func price(with table: PriceTable) {
+        guard let model = model ?? responseModel, let match = table.lookup(model: model, provider: provider) else { return }
+        if provider == nil { provider = PriceTable.semconvProvider(match.provider) }
+        guard costUSD == nil, let dollars = Cost.usd(self, rates: match.rates) else { return }
+        costUSD = dollars
+        costSource = "prices"
     }
 }
