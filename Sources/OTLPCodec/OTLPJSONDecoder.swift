@@ -396,6 +396,27 @@ func parseInteger<T: FixedWidthInteger>(_ text: String, as type: T.Type) -> T? {
     return T(integral.stringValue)
 }
 
+/// `parseInteger` for a string's bytes: plain decimal digits, a minus for signed types, read in
+/// place (span times come as 19-digit strings); any other form, or a value out of range, goes
+/// through the string, which gives the same answer for these.
+func parseInteger<T: FixedWidthInteger>(_ bytes: UnsafeBufferPointer<UInt8>, as type: T.Type) -> T? {
+    func general() -> T? { parseInteger(String(decoding: bytes, as: UTF8.self), as: type) }
+    let negative = bytes.first == UInt8(ascii: "-")
+    let start = negative ? 1 : 0
+    guard bytes.count > start, bytes.count - start <= 19, !negative || T.isSigned else { return general() }
+    var magnitude: UInt64 = 0
+    for index in start..<bytes.count {
+        let digit = bytes[index] &- UInt8(ascii: "0")
+        guard digit < 10 else { return general() }
+        magnitude = magnitude * 10 + UInt64(digit)
+    }
+    if negative {
+        guard magnitude <= UInt64(Int64.max), let value = T(exactly: -Int64(magnitude)) else { return general() }
+        return value
+    }
+    return T(exactly: magnitude) ?? general()
+}
+
 /// `-? int frac? exp?` of RFC 8259, the forms proto3 JSON allows for an integer (`1e3` included).
 private func isJSONNumber(_ text: String) -> Bool {
     var bytes = text.utf8[...]

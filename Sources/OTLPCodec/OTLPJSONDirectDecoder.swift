@@ -298,14 +298,17 @@ enum OTLPJSONDirectDecoder {
         return reader.readString(bytes: keys.key) ?? nil
     }
 
+    /// Hex ids (what exporters send) decoded from the document's bytes, without a string of them.
     private static func id(_ reader: inout JSONParser) -> Data? {
-        string(&reader).map(OTLPJSONScalars.id)
+        reader.readString(bytes: { text in
+            Hex.decode(text).map { Data($0) } ?? OTLPJSONScalars.id(String(decoding: text, as: UTF8.self))
+        })
     }
 
     /// An integer as a JSON number or a decimal string.
     private static func integer<T: FixedWidthInteger>(_ reader: inout JSONParser, _ type: T.Type) -> T? {
-        let text = reader.peek() == UInt8(ascii: "\"") ? string(&reader) : reader.readNumber()
-        return text.flatMap { parseInteger($0, as: T.self) }
+        if reader.peek() == UInt8(ascii: "\"") { return reader.readString(bytes: { parseInteger($0, as: T.self) }) ?? nil }
+        return reader.readNumber().flatMap { parseInteger($0, as: T.self) }
     }
 
     private static func double(_ reader: inout JSONParser) -> Double? {
