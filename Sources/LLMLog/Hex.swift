@@ -40,14 +40,22 @@ public enum Hex {
     /// The same from the text's bytes in place (an OTLP/JSON id, read without making a string of it).
     public static func decode(_ utf8: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         guard utf8.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(utf8.count / 2)
-        var index = 0
-        while index < utf8.count {
-            guard let high = hexDigitValue(utf8[index]), let low = hexDigitValue(utf8[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
+        var valid = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: utf8.count / 2) { out, count in
+            valid = decode(utf8, into: UnsafeMutableRawBufferPointer(out))
+            count = valid ? out.count : 0
         }
-        return bytes
+        return valid ? bytes : nil
+    }
+
+    /// Decodes `utf8` into `out`, which holds exactly half as many bytes; false when the text is
+    /// not hex digits of that length.
+    public static func decode(_ utf8: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableRawBufferPointer) -> Bool {
+        guard utf8.count == 2 * out.count else { return false }
+        for index in 0..<out.count {
+            guard let high = hexDigitValue(utf8[2 * index]), let low = hexDigitValue(utf8[2 * index + 1]) else { return false }
+            out[index] = high << 4 | low
+        }
+        return true
     }
 }

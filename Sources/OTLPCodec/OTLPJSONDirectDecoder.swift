@@ -301,7 +301,9 @@ enum OTLPJSONDirectDecoder {
     /// Hex ids (what exporters send) decoded from the document's bytes, without a string of them.
     private static func id(_ reader: inout JSONParser) -> Data? {
         reader.readString(bytes: { text in
-            Hex.decode(text).map { Data($0) } ?? OTLPJSONScalars.id(String(decoding: text, as: UTF8.self))
+            var id = Data(count: text.count / 2)
+            let hex = text.count % 2 == 0 && id.withUnsafeMutableBytes { Hex.decode(text, into: $0) }
+            return hex ? id : OTLPJSONScalars.id(String(decoding: text, as: UTF8.self))
         })
     }
 

@@ -31,29 +31,17 @@ public enum JSONKeyOrder {
     /// first sixteen bytes are read once into integers, so that most comparisons are two integer
     /// comparisons, not two strings' (which retain both and cost most of writing a span's attributes).
     public static func sortedIndices(_ keys: [String]) -> [Int] {
-        let prefixes = keys.map(Prefix.init)
-        func precedes(_ a: Int, _ b: Int) -> Bool {
-            let (left, right) = (prefixes[a], prefixes[b])
-            if left != right { return left < right }
-            if !left.isWhole {
-                let order = compare(keys[a], keys[b])
+        // Each key's prefix sorted along with its position, so a comparison reads one element.
+        var entries = keys.indices.map { (prefix: Prefix(keys[$0]), index: $0) }
+        entries.sort { left, right in
+            if left.prefix != right.prefix { return left.prefix < right.prefix }
+            if !left.prefix.isWhole {
+                let order = compare(keys[left.index], keys[right.index])
                 if order != 0 { return order < 0 }
             }
-            return a < b
+            return left.index < right.index
         }
-        guard keys.count <= 32 else { return keys.indices.sorted(by: precedes) }
-        // A span's dozen keys sorted in place: `sorted(by:)` cost more in calls than in comparisons.
-        var order = Array(keys.indices)
-        for next in order.indices.dropFirst() {
-            let key = order[next]
-            var slot = next
-            while slot > 0, precedes(key, order[slot - 1]) {
-                order[slot] = order[slot - 1]
-                slot -= 1
-            }
-            order[slot] = key
-        }
-        return order
+        return entries.map(\.index)
     }
 
     /// A key's first sixteen bytes, big-endian so that integer order is byte order, and its length
