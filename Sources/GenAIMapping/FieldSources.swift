@@ -159,9 +159,9 @@ enum FieldSources {
     static let genAIKeys: Set<String> = ["openinference.span.kind", "ai.model.id", "mlflow.spanType"]
 }
 
-/// The places one column is read from, in order, each with the bit its key sets in a span's
-/// `KeyFilter`: most of a column's places are other dialects' keys, which a span rarely has, and
-/// the filter rules them out without looking up the key.
+/// The places one column is read from, in order, each with its key's bit in a span's `KeyFilter`:
+/// most of a column's places are other dialects' keys, which a span rarely has, and the filter
+/// rules them out without copying the source or looking up its key.
 struct SourceList: ExpressibleByArrayLiteral, Sendable {
     let sources: [ValueSource]
     /// Per source, its key's filter bit; nil for an event's attribute, which the filter does not cover.

@@ -10,44 +10,21 @@ struct SpanAttributes {
     /// key into a dictionary (which was a tenth of mapping a span).
     private let attributes: [KeyValue]
     private let prints: [KeyPrint]
-    /// Bit n is set when some key is n bytes long (mod 64). Most lookups are of another dialect's
-    /// keys, absent here: this answers most of them without a scan.
-    private let keyLengths: UInt64
-    /// The filter bits of the span's keys: a source whose bit is clear is not among them.
-    private var keyFilter: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    /// The span's keys by their filter bits. Most lookups are of another dialect's keys, absent
+    /// here: the filter answers most of them without a scan.
+    private let keyFilter: KeyFilter
 
     init(_ span: Span) {
         self.span = span
         attributes = span.attributes
         prints = attributes.map { KeyPrint($0.key) }
-        keyLengths = prints.reduce(0) { $0 | 1 << UInt64($1.length & 63) }
-        for print in prints {
-            let bit = UInt64(1) << UInt64(print.filterBit & 63)
-            switch print.filterBit >> 6 {
-            case 0: keyFilter.0 |= bit
-            case 1: keyFilter.1 |= bit
-            case 2: keyFilter.2 |= bit
-            default: keyFilter.3 |= bit
-            }
-        }
-    }
-
-    /// Whether a key with this filter bit may be one of the span's; false only when it is not.
-    private func mayHold(_ filterBit: UInt8?) -> Bool {
-        guard let filterBit else { return true }
-        let word = switch filterBit >> 6 {
-        case 0: keyFilter.0
-        case 1: keyFilter.1
-        case 2: keyFilter.2
-        default: keyFilter.3
-        }
-        return word & (1 << UInt64(filterBit & 63)) != 0
+        keyFilter = KeyFilter(prints)
     }
 
     /// The first attribute of this key that holds a value.
     subscript(key: String) -> AnyValue? {
-        guard keyLengths & (1 << UInt64(key.utf8.count & 63)) != 0 else { return nil }
         let print = KeyPrint(key)
+        guard keyFilter.mayHold(print.filterBit) else { return nil }
         for index in prints.indices where prints[index] == print && attributes[index].key == key && attributes[index].value.value != nil {
             return attributes[index].value
         }
@@ -100,7 +77,7 @@ struct SpanAttributes {
 
     /// The values of `list`'s sources that the span may hold, in order, until `take` takes one.
     private func first<T>(_ list: SourceList, _ take: (AnyValue) -> T?) -> T? {
-        for index in list.sources.indices where mayHold(list.bits[index]) {
+        for index in list.sources.indices where list.bits[index].map(keyFilter.mayHold) ?? true {
             if let value = value(list.sources[index]), let taken = take(value) { return taken }
         }
         return nil
@@ -132,6 +109,34 @@ struct SpanAttributes {
     }
 }
 
+/// 256 bits, one set for each key's `KeyPrint.filterBit`: a key whose bit is clear is not one of them.
+struct KeyFilter {
+    private var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    init(_ prints: [KeyPrint]) {
+        for print in prints {
+            let bit = UInt64(1) << UInt64(print.filterBit & 63)
+            switch print.filterBit >> 6 {
+            case 0: words.0 |= bit
+            case 1: words.1 |= bit
+            case 2: words.2 |= bit
+            default: words.3 |= bit
+            }
+        }
+    }
+
+    /// False only when no key of the filter has this bit.
+    func mayHold(_ filterBit: UInt8) -> Bool {
+        let word = switch filterBit >> 6 {
+        case 0: words.0
+        case 1: words.1
+        case 2: words.2
+        default: words.3
+        }
+        return word & (1 << UInt64(filterBit & 63)) != 0
+    }
+}
+
 /// A key's length and its last eight bytes, where the keys of one dialect differ
 /// (`….input_tokens`, `….output_tokens`): keys whose prints differ are different keys.
 struct KeyPrint: Equatable {
@@ -141,7 +146,7 @@ struct KeyPrint: Equatable {
         (length, tail) = key.utf8.withContiguousStorageIfAvailable(Self.print) ?? Self.print(Array(key.utf8))
     }
 
-    /// One of 256 bits, the same for equal keys (`SourceList`, `SpanAttributes`).
+    /// One of 256 bits, the same for equal keys (`KeyFilter`, `SourceList`).
     var filterBit: UInt8 {
         UInt8(truncatingIfNeeded: ((tail ^ UInt64(truncatingIfNeeded: length)) &* 0x9E37_79B9_7F4A_7C15) >> 56)
     }

@@ -1,24 +1,13 @@
 /// Lowercase hex, the form of trace and span ids in OTLP/JSON and of key hashes in storage.
 public enum Hex {
-    /// Inlinable so that each caller's byte sequence (`Data`, arrays) gets its own loop: unspecialised,
-    /// three ids cost a GenAI span 10 000 instructions (`make bench-instructions`).
+    /// Any caller's bytes (`Data`, arrays, digests), through the one encoder below; inlinable so
+    /// that each caller's sequence gets its own specialised call.
     @inlinable
     public static func encode<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
-        let digits: StaticString = "0123456789abcdef"
-        let count = bytes.underestimatedCount
-        return digits.withUTF8Buffer { digits in
-            var out: [UInt8] = []
-            out.reserveCapacity(count * 2)
-            for byte in bytes {
-                out.append(digits[Int(byte >> 4)])
-                out.append(digits[Int(byte & 0x0F)])
-            }
-            return String(decoding: out, as: UTF8.self)
-        }
+        bytes.withContiguousStorageIfAvailable { encode(UnsafeRawBufferPointer($0)) } ?? Array(bytes).withUnsafeBytes(encode)
     }
 
-    /// Bytes in place (span ids), written into the string's own storage: through an array first
-    /// cost a second allocation per id.
+    /// Bytes in place (span ids), written into the string's own storage.
     public static func encode(_ bytes: UnsafeRawBufferPointer) -> String {
         let digits: StaticString = "0123456789abcdef"
         return digits.withUTF8Buffer { digits in
@@ -34,18 +23,16 @@ public enum Hex {
 
     /// Bytes from hex of either case; nil when the text is not an even run of hex digits.
     public static func decode(_ text: String) -> [UInt8]? {
-        text.utf8.withContiguousStorageIfAvailable(decode) ?? Array(text.utf8).withUnsafeBufferPointer(decode)
-    }
-
-    /// The same from the text's bytes in place (an OTLP/JSON id, read without making a string of it).
-    public static func decode(_ utf8: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
-        guard utf8.count % 2 == 0 else { return nil }
-        var valid = false
-        let bytes = [UInt8](unsafeUninitializedCapacity: utf8.count / 2) { out, count in
-            valid = decode(utf8, into: UnsafeMutableRawBufferPointer(out))
-            count = valid ? out.count : 0
+        var text = text
+        return text.withUTF8 { utf8 in
+            guard utf8.count % 2 == 0 else { return nil }
+            var valid = false
+            let bytes = [UInt8](unsafeUninitializedCapacity: utf8.count / 2) { out, count in
+                valid = decode(utf8, into: UnsafeMutableRawBufferPointer(out))
+                count = valid ? out.count : 0
+            }
+            return valid ? bytes : nil
         }
-        return valid ? bytes : nil
     }
 
     /// Decodes `utf8` into `out`, which holds exactly half as many bytes; false when the text is

@@ -102,6 +102,7 @@ public struct ExportDecoder: Sendable {
         var position = 0
         var export = TraceExportRequest()
         var skipped = 0
+        let keys = AttributeKeyCache()
         export.resourceSpans = try lazy.resourceSpans.map { lazyResource in
             var resourceSpans = ResourceSpans()
             resourceSpans.resource = lazyResource.resource
@@ -120,7 +121,7 @@ public struct ExportDecoder: Sendable {
                             continue
                         }
                     }
-                    let direct = encoded.withUnsafeBytes { SpanWireDecoder.decode($0, maxDepth: options.messageDepthLimit) }
+                    let direct = encoded.withUnsafeBytes { SpanWireDecoder.decode($0, maxDepth: options.messageDepthLimit, keys: keys) }
                     scopeSpans.spans.append(try direct ?? Span(serializedBytes: encoded, options: options))
                 }
                 return scopeSpans

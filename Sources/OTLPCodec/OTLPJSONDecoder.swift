@@ -219,9 +219,11 @@ enum OTLPJSONScalars {
     /// Trace and span ids: hex in OTLP/JSON. Base64 of the right size is accepted as a courtesy
     /// to exporters that used the plain proto3 mapping. Anything else yields empty bytes, which
     /// the mapper rejects for that span alone.
-    static func id(_ text: String) -> Data {
-        if let bytes = Hex.decode(text) { return Data(bytes) }
-        if text.count == 24 || text.count == 12, let bytes = Data(base64Encoded: text) { return bytes }
+    /// Read from the text's bytes in place: hex straight into the id's bytes.
+    static func id(_ text: UnsafeBufferPointer<UInt8>) -> Data {
+        var id = Data(count: text.count / 2)
+        if text.count % 2 == 0, id.withUnsafeMutableBytes({ Hex.decode(text, into: $0) }) { return id }
+        if text.count == 24 || text.count == 12, let bytes = Data(base64Encoded: String(decoding: text, as: UTF8.self)) { return bytes }
         return Data()
     }
 
@@ -371,8 +373,8 @@ struct JSONObject {
     /// Trace and span ids (`OTLPJSONScalars.id`).
     func id(_ names: String...) throws(DecodeError) -> Data {
         guard let (name, value) = lookup(names) else { return Data() }
-        guard case .string(let text) = value else { throw fail(name, "a hex string") }
-        return OTLPJSONScalars.id(text)
+        guard case .string(var text) = value else { throw fail(name, "a hex string") }
+        return text.withUTF8(OTLPJSONScalars.id)
     }
 
     func base64(_ names: String...) throws(DecodeError) -> Data {

@@ -298,13 +298,9 @@ enum OTLPJSONDirectDecoder {
         return reader.readString(bytes: keys.key) ?? nil
     }
 
-    /// Hex ids (what exporters send) decoded from the document's bytes, without a string of them.
+    /// Ids decoded from the document's bytes, without a string of them.
     private static func id(_ reader: inout JSONParser) -> Data? {
-        reader.readString(bytes: { text in
-            var id = Data(count: text.count / 2)
-            let hex = text.count % 2 == 0 && id.withUnsafeMutableBytes { Hex.decode(text, into: $0) }
-            return hex ? id : OTLPJSONScalars.id(String(decoding: text, as: UTF8.self))
-        })
+        reader.readString(bytes: OTLPJSONScalars.id)
     }
 
     /// An integer as a JSON number or a decimal string.

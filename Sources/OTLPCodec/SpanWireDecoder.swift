@@ -10,7 +10,7 @@ import Foundation
 /// the receiver gives (unknown fields kept, repeated messages merged, groups skipped, …).
 enum SpanWireDecoder {
     /// `keys`: the attribute keys of the export's spans decoded before this one.
-    static func decode(_ bytes: UnsafeRawBufferPointer, maxDepth: Int, keys: AttributeKeyCache = AttributeKeyCache()) -> Span? {
+    static func decode(_ bytes: UnsafeRawBufferPointer, maxDepth: Int, keys: AttributeKeyCache) -> Span? {
         guard let base = bytes.baseAddress else { return Span() }
         var reader = WireReader(bytes: UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: bytes.count),
                                 index: 0, end: bytes.count)

@@ -220,7 +220,6 @@ public struct PriceTable: Sendable {
     }
 }
 
-/// Lookups by provider and model name; emptied when full rather than grown without bound.
 /// The two names a lookup was asked for, as they came: joining them into one string cost an
 /// allocation per row.
 private struct LookupKey: Hashable {
@@ -228,6 +227,7 @@ private struct LookupKey: Hashable {
     let model: String
 }
 
+/// Lookups by provider and model name; emptied when full rather than grown without bound.
 private final class LookupCache: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [LookupKey: PriceMatch?] = [:]

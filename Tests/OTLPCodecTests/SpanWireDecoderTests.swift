@@ -10,7 +10,7 @@ import TestSupport
     let maxDepth = DecodingLimits().maxNestingDepth
 
     func direct(_ bytes: [UInt8]) -> Span? {
-        bytes.withUnsafeBytes { SpanWireDecoder.decode($0, maxDepth: maxDepth) }
+        bytes.withUnsafeBytes { SpanWireDecoder.decode($0, maxDepth: maxDepth, keys: AttributeKeyCache()) }
     }
 
     func reference(_ bytes: [UInt8]) -> Span? {
