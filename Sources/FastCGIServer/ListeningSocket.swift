@@ -61,10 +61,17 @@ public enum ListeningSocket {
     /// FastCGI has no authentication of its own: anyone who reaches the port can submit as any
     /// key the web server would pass, so a non-loopback address needs `allowPublic`.
     public static func open(tcp address: String, allowPublic: Bool, backlog: Int32 = 1024) throws(SetupError) -> Int32 {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]), (0...65535).contains(port) else {
-            throw .cannotListen(path: address, reason: "give HOST:PORT, as 127.0.0.1:9000")
+        // libfcgi splits at the first colon and takes the address for a Unix socket path when the
+        // port reads as 0, so "127.0.0.1:0" or "[::1]:9000" would quietly create a socket file of
+        // that name in the working folder. Its TCP sockets are IPv4 only.
+        guard let colon = address.firstIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
+              (1...65535).contains(port) else {
+            throw .cannotListen(path: address, reason: "give HOST:PORT with a port from 1 to 65535, as 127.0.0.1:9000")
         }
-        let host = String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let host = String(address[..<colon])
+        guard !host.contains("[") else {
+            throw .cannotListen(path: address, reason: "libfcgi listens on IPv4 only: give an IPv4 address or a host name, as 127.0.0.1:9000")
+        }
         guard isLoopback(host) || allowPublic else {
             throw .cannotListen(path: address, reason: "\(host.isEmpty ? "every address" : host) is not loopback; FastCGI has no authentication of its own, so pass --listen-public to listen there (behind a firewall that admits only the web servers)")
         }

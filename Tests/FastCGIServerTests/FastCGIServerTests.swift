@@ -200,9 +200,36 @@ final class RunningServer: @unchecked Sendable {
         #expect(throws: ListeningSocket.SetupError.self) { try ListeningSocket.open(tcp: "0.0.0.0:0", allowPublic: false) }
         #expect(throws: ListeningSocket.SetupError.self) { try ListeningSocket.open(tcp: ":9000", allowPublic: false) }
         #expect(throws: ListeningSocket.SetupError.self) { try ListeningSocket.open(tcp: "127.0.0.1", allowPublic: false) }
-        let fd = try ListeningSocket.open(tcp: "127.0.0.1:0", allowPublic: false)
+        let fd = try ListeningSocket.open(tcp: "127.0.0.1:\(try Self.freePort())", allowPublic: false)
         defer { close(fd) }
         #expect(try ListeningSocket.inherited(fd) == fd)
+    }
+
+    /// libfcgi reads these as Unix socket paths; refused, they leave no socket file behind.
+    @Test func addressesLibfcgiWouldTakeForAPathAreRefused() {
+        for address in ["127.0.0.1:0", "[::1]:9000", "127.0.0.1:70000", "127.0.0.1:x"] {
+            #expect(throws: ListeningSocket.SetupError.self, "\(address)") {
+                let fd = try ListeningSocket.open(tcp: address, allowPublic: true)
+                close(fd)
+            }
+            #expect(!FileManager.default.fileExists(atPath: address), "\(address) became a socket file")
+            try? FileManager.default.removeItem(atPath: address)
+        }
+    }
+
+    /// A port nothing listens on now: the kernel's pick for a socket closed at once.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw ListeningSocket.SetupError.cannotListen(path: "127.0.0.1:0", reason: "no free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     @Test func systemdsSocketsAreOursOnlyWhenListenPIDNamesThisProcess() throws {
