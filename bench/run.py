@@ -17,11 +17,13 @@ import platform
 import signal
 import socket
 import sqlite3
+import ssl
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 from instructions import instructions_per_span
@@ -89,6 +91,7 @@ def free_port() -> int:
 
 class Stack:
     def __init__(self, data: Path, serve_args: str = "", db_url: str | None = None):
+        self.data = data
         self.port = free_port()
         self.db = db_url or str(data / "ingate.db")
         self.log = open(data / "stack.log", "w")
@@ -125,6 +128,30 @@ def rss_kib(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+PHASES = ("begin", "rows", "derived", "commit")
+
+
+def writer_figures(stack: "Stack") -> dict:
+    """What the stack's group commit did, from its /metrics: commits, requests per commit, and the
+    milliseconds a commit spent per step (ReceiverMetrics.CommitPhase)."""
+    context = ssl.create_default_context(cafile=str(stack.data / "tls" / "cert.pem"))
+    with urllib.request.urlopen(f"https://127.0.0.1:{stack.port}/metrics", context=context, timeout=10) as answer:
+        values = {}
+        for line in answer.read().decode().splitlines():
+            if line.startswith("ingate_commit"):
+                series, value = line.rsplit(" ", 1)
+                values[series] = float(value)
+    commits = values.get("ingate_commit_duration_seconds_count", 0)
+    if not commits:
+        return {}
+    return {"commits": int(commits),
+            "requests_per_commit": values["ingate_commit_batch_requests_sum"] / commits,
+            "commit_ms": values["ingate_commit_duration_seconds_sum"] * 1000 / commits,
+            "commit_phase_ms": {p: values.get(f'ingate_commit_phase_duration_seconds_sum{{phase="{p}"}}', 0) * 1000 / commits
+                                for p in PHASES},
+            "writer_busy_seconds": values["ingate_commit_duration_seconds_sum"]}
 
 
 def count_rows(db: str) -> tuple[int, int]:
@@ -181,6 +208,7 @@ def run_variant(name, body, fmt, gzip, concurrency, bodies: Path, loadgen: Path,
                 loader.join()
             sampling.set()
             sampler.join()
+            writer = writer_figures(running[0])
         finally:
             for stack in running:
                 stack.stop()
@@ -204,6 +232,9 @@ def run_variant(name, body, fmt, gzip, concurrency, bodies: Path, loadgen: Path,
         "genai_spans_acknowledged": acknowledged, "rows_in_database": rows,
         "rows_match": serve_args.startswith("--discard-bodies") or rows == acknowledged,
         "old_rows_deleted_while_running": old_rows - old_left if old_rows else None,
+        # The group commit of the first stack's metrics folder (the PostgreSQL runs share one, so there
+        # it is every stack's); none for the null responder. busy: its share of the run.
+        "writer": writer and dict(writer, busy=writer["writer_busy_seconds"] / seconds),
     }
 
 
@@ -307,6 +338,13 @@ def main():
         print(f"{r['variant']:<28}{r['genai_spans_per_second']:>14.0f}{r['requests_per_second']:>9.0f}{r['non_200']:>8}"
               f"{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['worker_peak_rss_mib']:>9.1f}{str(r['rows_match']):>8}"
               f"{r['ratio_to_sqlite_ceiling']:>9.2f}{r['ratio_to_null_responder']:>7.2f}")
+    print(f"\n{'group commit (SQLite)':<28}{'commits':>8}{'req/commit':>11}{'busy':>6}{'ms/commit':>10}"
+          + "".join(f"{p:>9}" for p in PHASES))
+    for r in results:
+        w = r["writer"]
+        if w:
+            print(f"{r['variant']:<28}{w['commits']:>8}{w['requests_per_commit']:>11.1f}{w['busy']:>6.0%}{w['commit_ms']:>10.1f}"
+                  + "".join(f"{w['commit_phase_ms'][p]:>9.1f}" for p in PHASES))
     print(f"retention: {retention['old_rows_deleted_while_running']} of {RETENTION_ROWS} old rows deleted during the run; "
           f"p99 {retention['p99_ms']:.1f} ms vs {plain['p99_ms']:.1f} ms without ({retention['p99_vs_without_retention']:.2f}x)")
     for c in ceilings:

@@ -13,6 +13,7 @@ public enum ReceiverMetrics {
     public static let storageErrors = "ingate_storage_errors_total"
     public static let commitDuration = "ingate_commit_duration_seconds"
     public static let commitBatchRequests = "ingate_commit_batch_requests"
+    public static let commitPhaseDuration = "ingate_commit_phase_duration_seconds"
 
     /// Buckets of the histograms: requests and commits take from well under a millisecond to
     /// seconds; a commit batch holds 1 to a few dozen requests.
@@ -48,5 +49,21 @@ public enum ReceiverMetrics {
     public static func committed(nanoseconds: Int64, requests: Int) {
         Timer(label: commitDuration).recordNanoseconds(nanoseconds)
         Recorder(label: commitBatchRequests, aggregate: true).record(requests)
+    }
+
+    /// The steps of a group commit's transaction, to show which one the writer waits on.
+    public enum CommitPhase: String, Sendable, CaseIterable {
+        /// Taking the write lock (`BEGIN IMMEDIATE`; on PostgreSQL, `BEGIN`).
+        case begin
+        /// Inserting the requests' rows and content events.
+        case rows
+        /// Bringing what is derived from the rows up to date (`usage_days`).
+        case derived
+        /// `COMMIT`: on SQLite, writing the WAL and syncing it to disk.
+        case commit
+    }
+
+    public static func commitPhase(_ phase: CommitPhase, nanoseconds: Int64) {
+        Timer(label: commitPhaseDuration, dimensions: [("phase", phase.rawValue)]).recordNanoseconds(nanoseconds)
     }
 }

@@ -147,14 +147,22 @@ final class GroupCommit: @unchecked Sendable {
             try? execute("ROLLBACK")
             return Array(repeating: .failure(error), count: batch.count)
         }
+        var phaseStarted = DispatchTime.now().uptimeNanoseconds
+        func phaseEnded(_ phase: ReceiverMetrics.CommitPhase) {
+            let now = DispatchTime.now().uptimeNanoseconds
+            ReceiverMetrics.commitPhase(phase, nanoseconds: Int64(now - phaseStarted))
+            phaseStarted = now
+        }
         /// The batch's outcomes, or nil when a request failed without savepoints (rolled back).
         func attempt(inSavepoints: Bool) -> [Result<Int, StorageError>]? {
             restart()
+            phaseStarted = DispatchTime.now().uptimeNanoseconds
             do {
                 try execute(begin)
             } catch {
                 return Array(repeating: .failure(error), count: batch.count)
             }
+            phaseEnded(.begin)
             var outcomes: [Result<Int, StorageError>] = []
             outcomes.reserveCapacity(batch.count)
             for request in batch {
@@ -175,9 +183,12 @@ final class GroupCommit: @unchecked Sendable {
                     outcomes.append(.failure(error))
                 }
             }
+            phaseEnded(.rows)
             do {
                 try beforeCommit()
+                phaseEnded(.derived)
                 try execute("COMMIT")
+                phaseEnded(.commit)
             } catch {
                 return failAll(error)
             }

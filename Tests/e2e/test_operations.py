@@ -272,6 +272,13 @@ def test_metrics_cover_every_worker_and_are_loopback_only():
                 assert metric(text, "ingate_auth_failures_total") >= 1
                 assert metric(text, 'ingate_request_duration_seconds_count{signal="traces"}') >= 12
                 assert metric(text, "ingate_commit_batch_requests_count") >= 1
+                # Each commit's steps, timed inside it: every step of every commit, within its duration.
+                commits = metric(text, "ingate_commit_duration_seconds_count")
+                phases = ("begin", "rows", "derived", "commit")
+                assert all(metric(text, f'ingate_commit_phase_duration_seconds_count{{phase="{p}"}}') == commits
+                           for p in phases)
+                assert 0 < sum(metric(text, f'ingate_commit_phase_duration_seconds_sum{{phase="{p}"}}') for p in phases) \
+                    <= metric(text, "ingate_commit_duration_seconds_sum")
                 assert metric(text, 'ingate_request_body_bytes_total{signal="traces"}') > 0
             assert get_metrics(stack, "127.0.0.2").status_code == 403
             assert get_metrics(stack, "127.0.0.3").status_code == 200
