@@ -77,7 +77,7 @@ let package = Package(
         .target(name: "FastCGIEndpoint", dependencies: ["FastCGIServer", "Ingest"]),
         .executableTarget(name: "ingate-otel", dependencies: [
             "FastCGIServer", "FastCGIEndpoint", "Ingest", "Storage", "GenAIMapping", "LLMLog", "APIKeys", "Pricing", "SafeText",
-            "MetricsExposition", "Viewer",
+            "MetricsExposition", "ReceiverMetrics", "Viewer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

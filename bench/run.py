@@ -140,13 +140,20 @@ def writer_figures(stack: "Stack") -> dict:
     with urllib.request.urlopen(f"https://127.0.0.1:{stack.port}/metrics", context=context, timeout=10) as answer:
         values = {}
         for line in answer.read().decode().splitlines():
-            if line.startswith("ingate_commit"):
+            if line.startswith(("ingate_commit", "ingate_retention")):
                 series, value = line.rsplit(" ", 1)
                 values[series] = float(value)
     commits = values.get("ingate_commit_duration_seconds_count", 0)
     if not commits:
         return {}
-    return {"commits": int(commits),
+    passes = values.get("ingate_retention_pass_duration_seconds_count", 0)
+    retention = passes and {
+        "passes": int(passes), "rows": int(values.get("ingate_retention_rows_deleted_total", 0)),
+        "ms_per_pass": values["ingate_retention_pass_duration_seconds_sum"] * 1000 / passes,
+        "passes_over_100_ms": int(passes - values['ingate_retention_pass_duration_seconds_bucket{le="0.1"}']),
+        "commits_over_100_ms": int(commits - values['ingate_commit_duration_seconds_bucket{le="0.1"}'])}
+    return {"retention": retention or None,
+            "commits": int(commits),
             "requests_per_commit": values["ingate_commit_batch_requests_sum"] / commits,
             "commit_ms": values["ingate_commit_duration_seconds_sum"] * 1000 / commits,
             "commit_phase_ms": {p: values.get(f'ingate_commit_phase_duration_seconds_sum{{phase="{p}"}}', 0) * 1000 / commits
@@ -345,6 +352,10 @@ def main():
         if w:
             print(f"{r['variant']:<28}{w['commits']:>8}{w['requests_per_commit']:>11.1f}{w['busy']:>6.0%}{w['commit_ms']:>10.1f}"
                   + "".join(f"{w['commit_phase_ms'][p]:>9.1f}" for p in PHASES))
+    if retention["writer"] and retention["writer"]["retention"]:
+        passes = retention["writer"]["retention"]
+        print(f"retention passes: {passes['passes']} of {passes['ms_per_pass']:.1f} ms on average, "
+              f"{passes['passes_over_100_ms']} over 100 ms; commits over 100 ms meanwhile: {passes['commits_over_100_ms']}")
     print(f"retention: {retention['old_rows_deleted_while_running']} of {RETENTION_ROWS} old rows deleted during the run; "
           f"p99 {retention['p99_ms']:.1f} ms vs {plain['p99_ms']:.1f} ms without ({retention['p99_vs_without_retention']:.2f}x)")
     for c in ceilings:

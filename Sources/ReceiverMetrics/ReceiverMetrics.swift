@@ -14,6 +14,8 @@ public enum ReceiverMetrics {
     public static let commitDuration = "ingate_commit_duration_seconds"
     public static let commitBatchRequests = "ingate_commit_batch_requests"
     public static let commitPhaseDuration = "ingate_commit_phase_duration_seconds"
+    public static let retentionPassDuration = "ingate_retention_pass_duration_seconds"
+    public static let retentionRowsDeleted = "ingate_retention_rows_deleted_total"
 
     /// Buckets of the histograms: requests and commits take from well under a millisecond to
     /// seconds; a commit batch holds 1 to a few dozen requests.
@@ -65,5 +67,12 @@ public enum ReceiverMetrics {
 
     public static func commitPhase(_ phase: CommitPhase, nanoseconds: Int64) {
         Timer(label: commitPhaseDuration, dimensions: [("phase", phase.rawValue)]).recordNanoseconds(nanoseconds)
+    }
+
+    /// One pass of `--retention`: a transaction that deletes a few expired rows, holding the write
+    /// lock (requests' commits wait for it) for its duration.
+    public static func retentionPass(nanoseconds: Int64, rows: Int) {
+        Timer(label: retentionPassDuration).recordNanoseconds(nanoseconds)
+        if rows > 0 { Counter(label: retentionRowsDeleted).increment(by: rows) }
     }
 }

@@ -8,6 +8,7 @@ import LLMLog
 import Logging
 import MetricsExposition
 import Pricing
+import ReceiverMetrics
 import Storage
 import Viewer
 
@@ -165,6 +166,7 @@ struct Serve: ParsableCommand {
         while !shutdown.isRequested {
             let started = Date()
             let pass = try store.prune(startedBefore: cutoff, limit: 100)
+            ReceiverMetrics.retentionPass(nanoseconds: Int64(Date().timeIntervalSince(started) * 1e9), rows: pass.rows)
             rows += pass.rows
             if pass.isDone { break }
             // A pass holds the write lock, which requests then wait for: pausing 19 times as long as

@@ -162,6 +162,14 @@ def test_retention_deletes_old_rows_while_serving_and_prune_does_it_once():
                 time.sleep(0.2)
             assert {r["service_name"] for r in stack.rows()} == {"age-1d", "age-0d"}
             assert "retention deleted rows" in stack.log_lines()
+            deadline = time.time() + 10
+            while True:
+                text = get_metrics(stack).text
+                if metric(text, "ingate_retention_rows_deleted_total") >= 2 or time.time() > deadline:
+                    break
+                time.sleep(0.5)
+            assert metric(text, "ingate_retention_rows_deleted_total") == 2
+            assert metric(text, "ingate_retention_pass_duration_seconds_count") >= 1
 
             pruned = stack.cli("prune", "--older-than", "12h")
             assert pruned.returncode == 0, pruned.stderr
