@@ -130,6 +130,19 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def drive(loadgen: Path, stack: "Stack", bodies: Path, body: str, fmt: str, gzip: int, concurrency: int,
+          seconds: float, counter_start: int = 1) -> dict:
+    """One run of the load generator against `stack`; its JSON summary (ok, p50_ms, next_counter…).
+    Request counters from `counter_start` give fresh trace ids; a later run continues from `next_counter`."""
+    done = subprocess.run([str(loadgen), "--port", str(stack.port), "--key", stack.key,
+                           "--content-type", "application/x-protobuf" if fmt == "pb" else "application/json",
+                           "--gzip", str(gzip), "--connections", str(concurrency), "--seconds", str(seconds),
+                           "--template", str(bodies / f"{body}.{fmt}"), "--offsets", str(bodies / f"{body}.{fmt}.offsets"),
+                           "--counter-start", str(counter_start)],
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
 PHASES = ("begin", "rows", "derived", "commit")
 
 
@@ -197,13 +210,7 @@ def run_variant(name, body, fmt, gzip, concurrency, bodies: Path, loadgen: Path,
                     time.sleep(0.2)
 
             def load(stack, results):
-                done = subprocess.run([str(loadgen), "--port", str(stack.port), "--key", stack.key,
-                                       "--content-type", "application/x-protobuf" if fmt == "pb" else "application/json",
-                                       "--gzip", str(gzip), "--connections", str(concurrency), "--seconds", str(SECONDS),
-                                       "--template", str(bodies / f"{body}.{fmt}"),
-                                       "--offsets", str(bodies / f"{body}.{fmt}.offsets")],
-                                      capture_output=True, text=True, check=True)
-                results.append(json.loads(done.stdout))
+                results.append(drive(loadgen, stack, bodies, body, fmt, gzip, concurrency, SECONDS))
 
             sampler = threading.Thread(target=sample)
             sampler.start()

@@ -10,10 +10,8 @@ it was before the run and, for pages the run added, as it is after.
     .venv/bin/python bench/wal_frames.py [CONCURRENCY]   (after `make release`; `make bench` builds bench-out/)
 """
 import collections
-import json
 import sqlite3
 import struct
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -23,14 +21,8 @@ import run
 SECONDS = 4
 
 
-def load(stack, concurrency: int, seconds: float, counter: int) -> dict:
-    bodies = run.OUT / "bodies"
-    done = subprocess.run([str(run.OUT / "loadgen"), "--port", str(stack.port), "--key", stack.key,
-                           "--content-type", "application/x-protobuf", "--gzip", "0",
-                           "--connections", str(concurrency), "--seconds", str(seconds),
-                           "--template", str(bodies / "w1.pb"), "--offsets", str(bodies / "w1.pb.offsets"),
-                           "--counter-start", str(counter)], capture_output=True, text=True, check=True)
-    return json.loads(done.stdout)
+def load(stack, concurrency: int, counter: int) -> dict:
+    return run.drive(run.OUT / "loadgen", stack, run.OUT / "bodies", "w1", "pb", 0, concurrency, SECONDS, counter)
 
 
 def owners(db: str) -> dict:
@@ -57,12 +49,12 @@ def main(concurrency: int):
     with tempfile.TemporaryDirectory(prefix="ingate-wal-", dir=run.OUT) as folder:
         stack = run.Stack(Path(folder))
         try:
-            first = load(stack, concurrency, SECONDS, 1)
+            first = load(stack, concurrency, 1)
             before = owners(stack.db)
             reader = sqlite3.connect(stack.db)
             reader.execute("BEGIN")
             reader.execute("SELECT count(*) FROM api_keys").fetchall()
-            second = load(stack, concurrency, SECONDS, first["next_counter"])
+            second = load(stack, concurrency, first["next_counter"])
             page_size, commits = commits_in_wal(Path(stack.db + "-wal").read_bytes())
             reader.close()
             after = owners(stack.db)

@@ -54,7 +54,7 @@ public enum ReceiverMetrics {
     }
 
     /// The steps of a group commit's transaction, to show which one the writer waits on.
-    public enum CommitPhase: String, Sendable, CaseIterable {
+    public enum CommitPhase: String, Sendable {
         /// Taking the write lock (`BEGIN IMMEDIATE`; on PostgreSQL, `BEGIN`).
         case begin
         /// Inserting the requests' rows and content events.
