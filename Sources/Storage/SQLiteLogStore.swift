@@ -282,9 +282,10 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
         return try body()
     }
 
-    private static func migrate(_ connection: SQLiteConnection) throws(StorageError) {
+    /// Runs the `migrations` the file has not run yet, each in its own transaction.
+    static func migrate(_ connection: SQLiteConnection, migrations: [String] = Schema.migrations) throws(StorageError) {
         let version = try connection.prepare("PRAGMA user_version")
-        for (offset, sql) in Schema.migrations.enumerated() {
+        for (offset, sql) in migrations.enumerated() {
             let number = offset + 1
             version.reset()
             guard try version.step(), (version.int64(0) ?? 0) < number else { continue }
@@ -293,11 +294,14 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
             do {
                 version.reset()
                 _ = try version.step()
-                if (version.int64(0) ?? 0) < number {
+                let ran = version.int64(0) ?? 0
+                // A statement still stepping holds its tables: SQLite refuses to drop an index or
+                // a table under it ("database table is locked").
+                version.reset()
+                if ran < number {
                     try connection.execute(sql)
                     try connection.execute("PRAGMA user_version = \(number)")
                 }
-                version.reset()
                 try connection.execute("COMMIT")
             } catch {
                 version.reset()

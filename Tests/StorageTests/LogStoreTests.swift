@@ -118,6 +118,26 @@ func record(_ spanID: String = "eee19b7ec3c1b101", spanName: String = "chat gpt-
         #expect(version == Int64(Schema.migrations.count))
     }
 
+    @Test func aMigrationMayDropWhatAnEarlierOneMade() throws {
+        let folder = temporaryFolder()
+        defer { removeTemporaryFolder(folder) }
+        let connection = try SQLiteConnection(path: "\(folder)/migrations.db")
+        defer { connection.close() }
+        try SQLiteLogStore.migrate(connection, migrations: [
+            "CREATE TABLE t (a INTEGER); CREATE INDEX t_a ON t (a);",
+            "DROP INDEX t_a;",
+            "DROP TABLE t;",
+        ])
+        let version = try connection.prepare("PRAGMA user_version")
+        _ = try version.step()
+        #expect(version.int64(0) == 3)
+        version.reset()
+        let left = try connection.prepare("SELECT count(*) FROM sqlite_master")
+        _ = try left.step()
+        #expect(left.int64(0) == 0)
+        left.reset()
+    }
+
     @Test func migrationsRunOnAnExistingEmptyDatabaseFile() throws {
         let fixture = StoreFixture()
         FileManager.default.createFile(atPath: fixture.path, contents: Data())
