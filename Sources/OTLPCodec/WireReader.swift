@@ -38,7 +38,17 @@ struct WireReader {
         return true
     }
 
+    @inline(__always)
     mutating func varint() -> UInt64? {
+        // Tags and most lengths and counts are below 128: one byte.
+        if index < end, bytes[index] < 0x80 {
+            defer { index += 1 }
+            return UInt64(bytes[index])
+        }
+        return longVarint()
+    }
+
+    private mutating func longVarint() -> UInt64? {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         // Ten bytes at most, bits past 64 dropped, as swift-protobuf reads them.

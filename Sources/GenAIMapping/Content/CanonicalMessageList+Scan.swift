@@ -98,12 +98,18 @@ private struct WrittenFormScanner {
         let expected = literal.utf8Start
         var at = index
         var inName = false
-        for offset in 0..<count {
-            if !inName {
-                while at < bytes.count, Self.isWhitespace(bytes[at]) { at += 1 }
+        var offset = 0
+        // The literal holds no whitespace, so a byte is compared first and looked at as
+        // whitespace only when it differs: one comparison per byte of the common case.
+        while offset < count {
+            guard at < bytes.count else { return false }
+            let byte = bytes[at]
+            if byte == expected[offset] {
+                if byte == UInt8(ascii: "\"") { inName.toggle() }
+                offset += 1
+            } else if inName || !Self.isWhitespace(byte) {
+                return false
             }
-            guard at < bytes.count, bytes[at] == expected[offset] else { return false }
-            if expected[offset] == UInt8(ascii: "\"") { inName.toggle() }
             at += 1
         }
         (out.baseAddress! + written).update(from: expected, count: count)
