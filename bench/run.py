@@ -342,6 +342,10 @@ def main():
         "postgresql": postgres,
         "postgresql_ceiling_rows_per_second_at_5000_per_transaction": pg_ceiling, "postgresql_ceiling_rows": pg_store["rows"],
         "decode_and_map_one_core": decode,
+        # What the store's own best rate allows: a closed loop of c clients is answered c / throughput
+        # apart on average (Little's law), and one request's rows take at least rows / ceiling to store.
+        "latency_floors_ms": {"w1_c16_mean": 16 * GENAI_PER_REQUEST["w1"] / sqlite_ceiling * 1000,
+                              "w1_c1_store": GENAI_PER_REQUEST["w1"] / sqlite_ceiling * 1000},
     }
     (OUT / "results.json").write_text(json.dumps(report, indent=2))
 
@@ -370,6 +374,10 @@ def main():
               f"p99 {c['p99_ms']:.1f} ms")
     print(f"ceiling: SQLite insert of {store['rows']} such rows (what W1 c=16 stored) at 5000 rows/transaction: "
           f"{sqlite_ceiling:.0f} rows/s")
+    floors = report["latency_floors_ms"]
+    print(f"latency floors at that ceiling: W1 c=16 mean >= {floors['w1_c16_mean']:.1f} ms (16 clients x 50 rows / ceiling, "
+          f"Little's law; issue 14 asks p99 <= 25), W1 c=1 storing alone >= {floors['w1_c1_store']:.1f} ms (50 rows / ceiling; "
+          f"issue 14 asks p50 <= 3)")
     for r in postgres:
         print(f"{r['variant']}: {r['genai_spans_per_second']:.0f} GenAI spans/s, p50 {r['p50_ms']:.1f} ms, "
               f"p99 {r['p99_ms']:.1f} ms, rows ok {r['rows_match']}, {r['ratio_to_postgresql_ceiling']:.2f}x PostgreSQL ceiling")
