@@ -143,7 +143,7 @@ def drive(loadgen: Path, stack: "Stack", bodies: Path, body: str, fmt: str, gzip
     return json.loads(done.stdout)
 
 
-PHASES = ("begin", "rows", "derived", "commit")
+PHASES = ("begin", "rows", "derived", "commit", "sync")
 
 
 def writer_figures(stack: "Stack") -> dict:

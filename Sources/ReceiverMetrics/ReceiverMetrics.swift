@@ -61,8 +61,11 @@ public enum ReceiverMetrics {
         case rows
         /// Bringing what is derived from the rows up to date (`usage_days`).
         case derived
-        /// `COMMIT`: on SQLite, writing the WAL and syncing it to disk.
+        /// `COMMIT`: on SQLite, writing the WAL; on PostgreSQL, also waiting for its flush.
         case commit
+        /// SQLite: syncing the WAL after the write lock is released (`WALFlusher`), while the next
+        /// batch may already be writing; not part of the writer's busy time.
+        case sync
     }
 
     public static func commitPhase(_ phase: CommitPhase, nanoseconds: Int64) {

@@ -56,8 +56,17 @@ final class GroupCommit: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [Pending] = []
     private var committing = false
+    /// What one batch's transaction came to.
+    struct Committed {
+        /// Each request's outcome, in the batch's order.
+        var outcomes: [Result<Int, StorageError>]
+        /// What must still happen before a success is true (SQLite: syncing the WAL); it runs after
+        /// the next batch may start.
+        var makeDurable: (() throws(StorageError) -> Void)? = nil
+    }
+
     /// Runs one batch: `begin`, then `apply` per request inside its savepoint, then `commit`.
-    private let writer: (_ batch: [StoreWrite]) -> [Result<Int, StorageError>]
+    private let writer: (_ batch: [StoreWrite]) -> Committed
     /// Rows and bytes one transaction takes at most (a single larger request still goes alone),
     /// so that one tenant's huge write holds the others' for one commit at most.
     private let maxRowsPerTransaction: Int
@@ -66,7 +75,7 @@ final class GroupCommit: @unchecked Sendable {
     private let maxWait: TimeInterval
 
     init(maxRowsPerTransaction: Int = 5_000, maxBytesPerTransaction: Int = 32 << 20, maxWait: TimeInterval = 30,
-         writer: @escaping (_ batch: [StoreWrite]) -> [Result<Int, StorageError>]) {
+         writer: @escaping (_ batch: [StoreWrite]) -> Committed) {
         self.maxRowsPerTransaction = maxRowsPerTransaction
         self.maxBytesPerTransaction = maxBytesPerTransaction
         self.maxWait = maxWait
@@ -79,7 +88,8 @@ final class GroupCommit: @unchecked Sendable {
         condition.lock()
         queue.append(pending)
         while pending.outcome == nil {
-            if committing {
+            // A taken request waits for its own batch's leader, which may still be syncing it.
+            if committing || pending.taken {
                 if !condition.wait(until: deadline), !pending.taken, Date() >= deadline {
                     // Never written: leaving the queue now stores nothing, so busy is the truth.
                     queue.removeAll { $0 === pending }
@@ -92,11 +102,24 @@ final class GroupCommit: @unchecked Sendable {
             let batch = nextBatch()
             condition.unlock()
             let started = DispatchTime.now().uptimeNanoseconds
-            let outcomes = writer(batch.map(\.write))
-            ReceiverMetrics.committed(nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - started), requests: batch.count)
+            let committed = writer(batch.map(\.write))
+            let ended = DispatchTime.now().uptimeNanoseconds
+            ReceiverMetrics.committed(nanoseconds: Int64(ended - started), requests: batch.count)
+            condition.withLock {
+                committing = false
+                condition.broadcast()
+            }
+            var outcomes = committed.outcomes
+            if let makeDurable = committed.makeDurable {
+                do {
+                    try makeDurable()
+                } catch {
+                    outcomes = outcomes.map { $0.flatMap { _ in .failure(error) } }
+                }
+                ReceiverMetrics.commitPhase(.sync, nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - ended))
+            }
             condition.lock()
             for (request, outcome) in zip(batch, outcomes) { request.outcome = outcome }
-            committing = false
             condition.broadcast()
         }
         condition.unlock()

@@ -22,6 +22,7 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
     private let events: ContentEvents
     private var groupCommit: GroupCommit!
     private let checkpointer: WALCheckpointer
+    private let flusher: WALFlusher
     /// Transactions committed by `insert` that stored at least one request, since the store was
     /// opened (guarded by `lock`).
     private var transactions = 0
@@ -87,10 +88,16 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
             countNewUsage = try connection.prepare(UsageDays.change(inSet: { "\($0).id >= ?1" }, sign: 1))
             events = try ContentEvents(connection, join: joinContent)
             checkpointer = try WALCheckpointer(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+            flusher = WALFlusher(databasePath: path)
         } catch {
             throw Self.openingError(error, path: path)
         }
-        groupCommit = GroupCommit { [unowned self] batch in self.commitBatch(batch) }
+        groupCommit = GroupCommit { [unowned self] batch in
+            let outcomes = self.commitBatch(batch)
+            guard outcomes.contains(where: { (try? $0.get()) != nil }) else { return GroupCommit.Committed(outcomes: outcomes) }
+            let ticket = flusher.noteCommit()
+            return GroupCommit.Committed(outcomes: outcomes) { [flusher] () throws(StorageError) in try flusher.flush(through: ticket) }
+        }
         connection.onCommit { [checkpointer] pages in checkpointer.afterCommit(walPages: pages) }
     }
 
@@ -101,6 +108,9 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
         checkpointer.stop()
         lock.withLock { connection.close() }
     }
+
+    /// Syncs of the WAL after group commits (`WALFlusher`).
+    var walSyncs: Int { flusher.syncs }
 
     /// Checkpoints the WAL has had from this store's own thread (`WALCheckpointer`).
     var backgroundCheckpoints: Int { checkpointer.completed }
@@ -121,10 +131,19 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
         try groupCommit.insert(events, apiKeyID: apiKeyID, receivedAt: receivedAt)
     }
 
-    /// One transaction for a batch of requests (`GroupCommit.inOneTransaction`).
+    /// One transaction for a batch of requests (`GroupCommit.inOneTransaction`), committed without
+    /// syncing the WAL: `WALFlusher` syncs it once the next batch may start, before any answer.
     func commitBatch(_ batch: [StoreWrite]) -> [Result<Int, StorageError>] {
         lock.lock()
         defer { lock.unlock() }
+        // Per transaction, not per connection: every other write here (keys, sessions, health)
+        // stays synced by its own COMMIT. SQLite refuses to change it inside a transaction.
+        do {
+            try connection.execute("PRAGMA synchronous = NORMAL")
+        } catch {
+            return Array(repeating: .failure(error), count: batch.count)
+        }
+        defer { try? connection.execute("PRAGMA synchronous = FULL") }
         let outcomes = GroupCommit.inOneTransaction(batch, begin: "BEGIN IMMEDIATE", execute: { (sql) throws(StorageError) in
             try connection.execute(sql)
         }, restart: {
@@ -237,6 +256,11 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
     /// it is not part of, nor slow one down), within the busy timeout.
     public func checkWrites() throws(StoreError) {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
+        do {
+            try flusher.throwIfFailed()
+        } catch {
+            throw error.storeError
+        }
         try withConnection { (db) throws(StorageError) in
             try db.execute("INSERT OR REPLACE INTO health (id, checked_at) VALUES (1, \(now))")
         }

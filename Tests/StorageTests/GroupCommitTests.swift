@@ -93,3 +93,62 @@ final class LockedCounter: @unchecked Sendable {
     func increment() { lock.withLock { count += 1 } }
     var value: Int { lock.withLock { count } }
 }
+
+@Suite struct GroupCommitDurabilityTests {
+    /// SQLite's batches are synced after the writer's turn: the next batch commits meanwhile, and
+    /// no request is answered before its own batch is durable.
+    @Test func theNextBatchCommitsWhileTheLastIsSyncedAndNoneIsAnsweredBefore() {
+        let events = LockedStrings()
+        let syncing = DispatchSemaphore(value: 0)
+        let releaseSync = DispatchSemaphore(value: 0)
+        let commit = GroupCommit { batch in
+            let key = batch[0].apiKeyID
+            events.append("commit \(key)")
+            return GroupCommit.Committed(outcomes: batch.map { _ in .success(1) }) { () throws(StorageError) in
+                if key == 1 {
+                    syncing.signal()
+                    releaseSync.wait()
+                }
+                events.append("durable \(key)")
+            }
+        }
+        func submit(_ key: Int64, then done: DispatchSemaphore) {
+            Thread {
+                if (try? commit.submit(StoreWrite(payload: .spans([record()]), apiKeyID: key, receivedAt: 0))) == 1 {
+                    events.append("answered \(key)")
+                }
+                done.signal()
+            }.start()
+        }
+        let firstDone = DispatchSemaphore(value: 0)
+        let secondDone = DispatchSemaphore(value: 0)
+        submit(1, then: firstDone)
+        syncing.wait()
+        submit(2, then: secondDone)
+        let secondWasAnswered = secondDone.wait(timeout: .now() + 10) == .success
+        #expect(secondWasAnswered)
+        #expect(!events.values.contains("answered 1"))
+        releaseSync.signal()
+        firstDone.wait()
+        if !secondWasAnswered { secondDone.wait() }
+        #expect(events.values == ["commit 1", "commit 2", "durable 2", "answered 2", "durable 1", "answered 1"])
+    }
+
+    @Test func aBatchWhoseSyncFailsIsNotAcknowledged() {
+        let commit = GroupCommit { batch in
+            GroupCommit.Committed(outcomes: batch.map { _ in .success(1) }) { () throws(StorageError) in
+                throw .unavailable("fdatasync failed")
+            }
+        }
+        #expect(throws: StorageError.unavailable("fdatasync failed")) {
+            try commit.submit(StoreWrite(payload: .spans([record()]), apiKeyID: 1, receivedAt: 0))
+        }
+    }
+}
+
+final class LockedStrings: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [String] = []
+    func append(_ value: String) { lock.withLock { list.append(value) } }
+    var values: [String] { lock.withLock { list } }
+}

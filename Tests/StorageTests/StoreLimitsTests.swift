@@ -11,7 +11,7 @@ import TestSupport
         let commit = GroupCommit(maxWait: 0.2) { batch in
             if batch.contains(where: { $0.apiKeyID == 1 }) { release.wait() }
             for _ in batch { written.increment() }
-            return batch.map { _ in .success(1) }
+            return GroupCommit.Committed(outcomes: batch.map { _ in .success(1) })
         }
         let slow = Thread { _ = try? commit.submit(StoreWrite(payload: .spans([record()]), apiKeyID: 1, receivedAt: 0)) }
         slow.start()
@@ -29,7 +29,7 @@ import TestSupport
         let commit = GroupCommit(maxRowsPerTransaction: 3) { batch in
             batches.append(batch.map(\.rows))
             Thread.sleep(forTimeInterval: 0.05)
-            return batch.map { .success($0.rows) }
+            return GroupCommit.Committed(outcomes: batch.map { .success($0.rows) })
         }
         let group = DispatchGroup()
         for _ in 0..<6 {
@@ -47,7 +47,7 @@ import TestSupport
         let commit = GroupCommit(maxBytesPerTransaction: 1_000) { batch in
             batches.append(batch.map(\.rows))
             Thread.sleep(forTimeInterval: 0.05)
-            return batch.map { .success($0.rows) }
+            return GroupCommit.Committed(outcomes: batch.map { .success($0.rows) })
         }
         var prompted = record()
         prompted.prompt = String(repeating: "p", count: 600)

@@ -32,7 +32,7 @@ public final class PostgresLogStore: LogStore, @unchecked Sendable {
         } catch {
             throw error.storeError
         }
-        groupCommit = GroupCommit { [unowned self] batch in self.commitBatch(batch) }
+        groupCommit = GroupCommit { [unowned self] batch in GroupCommit.Committed(outcomes: self.commitBatch(batch)) }
     }
 
     public func close() {
