@@ -109,6 +109,14 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
         lock.withLock { connection.close() }
     }
 
+    /// Called once when a sync of the WAL fails: from then on the store acknowledges nothing
+    /// (`WALFlusher`), and `serve` ends the process so that its manager starts a new one. Set it
+    /// before the first write.
+    public var onSyncFailure: (@Sendable (String) -> Void)? {
+        get { flusher.onFailure }
+        set { flusher.onFailure = newValue }
+    }
+
     /// Syncs of the WAL after group commits (`WALFlusher`).
     var walSyncs: Int { flusher.syncs }
 

@@ -28,6 +28,9 @@ final class WALFlusher: @unchecked Sendable {
     private var file: Int32 = -1
     private var fileID: (device: UInt64, inode: UInt64)?
     private var failure: StorageError?
+    /// Told once, with the reason, when a sync fails: the process should end so that its manager
+    /// starts a new one (set before the first flush).
+    var onFailure: (@Sendable (String) -> Void)?
 
     init(databasePath: String) {
         walPath = databasePath + "-wal"
@@ -74,6 +77,7 @@ final class WALFlusher: @unchecked Sendable {
 
     private func poisoned(by reason: String) -> StorageError {
         failure = .unavailable("\(reason); nothing is acknowledged after a failed sync, restart the receiver")
+        onFailure?(reason)
         return failure!
     }
 

@@ -111,6 +111,14 @@ struct Serve: ParsableCommand {
                            viewer: ViewerHandler(store: store))
         let shutdown = ShutdownSignal()
         shutdown.installHandlers()
+        if let sqlite = store as? SQLiteLogStore {
+            // After a failed sync this process may answer nothing more with 200: end it after the
+            // requests in flight, and let spawn-fcgi's supervisor or systemd start a clean one.
+            sqlite.onSyncFailure = { [logger] reason in
+                logger.critical("a sync of the database's WAL failed; stopping this worker", metadata: ["reason": "\(reason)"])
+                shutdown.request()
+            }
+        }
         var retentionSeconds: Double?
         if let retention {
             guard let seconds = WindowOption.seconds(retention), seconds > 0 else { fail("--retention \(retention): use a number with m, h or d, as in 30d") }

@@ -1,4 +1,5 @@
 import Foundation
+import LLMLog
 import Testing
 @testable import Storage
 import TestSupport
@@ -67,5 +68,30 @@ import TestSupport
         // A retried export stores nothing new and commits nothing to sync.
         #expect(try store.insert([record("0000000000000001")], apiKeyID: key.id, receivedAt: 1) == 0)
         #expect(try store.recentLogs(limit: 10).count == 1)
+    }
+}
+
+@Suite struct FailedSyncTests {
+    /// A real failed fdatasync under a real store: the request that needed it is not acknowledged,
+    /// nor is any later one or the health check, and the owner is told once.
+    @Test func afterAFailedSyncTheStoreAcknowledgesNothingMoreAndSaysSo() throws {
+        let fixture = StoreFixture()
+        let store = try fixture.open()
+        let key = try store.createKey(name: "dev")
+        let reasons = LockedStrings()
+        store.onSyncFailure = { reasons.append($0) }
+        #expect(try store.insert([record("0000000000000001")], apiKeyID: key.id, receivedAt: 1) == 1)
+        // The WAL's name now leads to a device the kernel refuses to sync (EINVAL); SQLite keeps
+        // writing to the file it has open.
+        let wal = fixture.path + "-wal"
+        try FileManager.default.removeItem(atPath: wal)
+        try FileManager.default.createSymbolicLink(atPath: wal, withDestinationPath: "/dev/null")
+        #expect(throws: StoreError.self) { try store.insert([record("0000000000000002")], apiKeyID: key.id, receivedAt: 1) }
+        try FileManager.default.removeItem(atPath: wal)
+        try Data().write(to: URL(fileURLWithPath: wal))
+        #expect(throws: StoreError.self) { try store.insert([record("0000000000000003")], apiKeyID: key.id, receivedAt: 1) }
+        #expect(throws: StoreError.self) { try store.checkWrites() }
+        #expect(reasons.values.count == 1)
+        #expect(reasons.values.first?.contains("fdatasync") == true)
     }
 }
