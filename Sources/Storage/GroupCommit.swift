@@ -88,8 +88,14 @@ final class GroupCommit: @unchecked Sendable {
         condition.lock()
         queue.append(pending)
         while pending.outcome == nil {
-            // A taken request waits for its own batch's leader, which may still be syncing it.
-            if committing || pending.taken {
+            // A taken request waits for its own batch's leader, however long that batch's commit and
+            // sync take: its rows may be written, so only their outcome may answer it (and a wait
+            // until a past deadline would return at once, again and again).
+            if pending.taken {
+                condition.wait()
+                continue
+            }
+            if committing {
                 if !condition.wait(until: deadline), !pending.taken, Date() >= deadline {
                     // Never written: leaving the queue now stores nothing, so busy is the truth.
                     queue.removeAll { $0 === pending }

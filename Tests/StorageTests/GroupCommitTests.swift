@@ -152,3 +152,58 @@ final class LockedStrings: @unchecked Sendable {
     func append(_ value: String) { lock.withLock { list.append(value) } }
     var values: [String] { lock.withLock { list } }
 }
+
+@Suite struct GroupCommitWaitTests {
+    /// A request taken into a batch that outlasts the wait limit sleeps until its outcome: it is
+    /// neither answered busy (its rows are being written) nor spinning on a deadline already past.
+    @Test func aTakenRequestWaitsForItsBatchWithoutSpinning() throws {
+        let firstRunning = DispatchSemaphore(value: 0)
+        let releaseFirst = DispatchSemaphore(value: 0)
+        let batches = LockedList()
+        let commit = GroupCommit(maxWait: 0.1) { batch in
+            batches.append(batch.map { Int($0.apiKeyID) })
+            if batch[0].apiKeyID == 1 {
+                firstRunning.signal()
+                releaseFirst.wait()
+            } else {
+                Thread.sleep(forTimeInterval: 0.5)
+            }
+            return GroupCommit.Committed(outcomes: batch.map { _ in .success(1) })
+        }
+        let done = DispatchGroup()
+        let cpuSeconds = LockedStrings()
+        func submit(_ key: Int64, measured: Bool = false) {
+            done.enter()
+            Thread {
+                let before = threadCPUSeconds()
+                let outcome = (try? commit.submit(StoreWrite(payload: .spans([record()]), apiKeyID: key, receivedAt: 0))) == 1
+                if measured { cpuSeconds.append("\(outcome) \(threadCPUSeconds() - before)") }
+                done.leave()
+            }.start()
+        }
+        submit(1)
+        firstRunning.wait()
+        submit(2)
+        Thread.sleep(forTimeInterval: 0.02)
+        submit(3, measured: true)
+        Thread.sleep(forTimeInterval: 0.02)
+        releaseFirst.signal()
+        // A spinning waiter can starve the leader of the lock it needs to answer (it did, for minutes).
+        let finished = done.wait(timeout: .now() + 20) == .success
+        #expect(finished)
+        guard finished else { return }
+        // Requests 2 and 3 queued behind the first batch and were committed together, by 2's thread.
+        #expect(batches.values == [[1], [2, 3]])
+        let parts = cpuSeconds.values.first?.split(separator: " ") ?? []
+        #expect(parts.first == "true")
+        // Spinning for the 0.5 s commit would have taken about that much CPU.
+        #expect((parts.last.flatMap { Double($0) } ?? 1) < 0.2)
+    }
+}
+
+/// CPU time the calling thread has used.
+private func threadCPUSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
