@@ -36,6 +36,15 @@ final class SQLiteConnection {
         guard rc == SQLITE_OK else { throw error(rc) }
     }
 
+    /// Runs `body` with `synchronous = NORMAL`, then `FULL` again: its commits write the WAL without
+    /// syncing it, and the caller decides when they must be on disk. SQLite refuses to change the
+    /// setting inside a transaction, so it is changed around one.
+    func committingUnsynced<T>(_ body: () throws(StorageError) -> T) throws(StorageError) -> T {
+        try execute("PRAGMA synchronous = NORMAL")
+        defer { try? execute("PRAGMA synchronous = FULL") }
+        return try body()
+    }
+
     func prepare(_ sql: String) throws(StorageError) -> SQLiteStatement {
         var statement: OpaquePointer?
         let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)

@@ -92,12 +92,7 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
         } catch {
             throw Self.openingError(error, path: path)
         }
-        groupCommit = GroupCommit { [unowned self] batch in
-            let outcomes = self.commitBatch(batch)
-            guard outcomes.contains(where: { (try? $0.get()) != nil }) else { return GroupCommit.Committed(outcomes: outcomes) }
-            let ticket = flusher.noteCommit()
-            return GroupCommit.Committed(outcomes: outcomes) { [flusher] () throws(StorageError) in try flusher.flush(through: ticket) }
-        }
+        groupCommit = GroupCommit { [unowned self] batch in self.commitBatch(batch) }
         connection.onCommit { [checkpointer] pages in checkpointer.afterCommit(walPages: pages) }
     }
 
@@ -140,33 +135,39 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
     }
 
     /// One transaction for a batch of requests (`GroupCommit.inOneTransaction`), committed without
-    /// syncing the WAL: `WALFlusher` syncs it once the next batch may start, before any answer.
-    func commitBatch(_ batch: [StoreWrite]) -> [Result<Int, StorageError>] {
+    /// syncing the WAL (every other write here, keys, sessions, health, stays synced by its own
+    /// `COMMIT`): `WALFlusher` syncs it once the next batch may start, before any answer.
+    func commitBatch(_ batch: [StoreWrite]) -> GroupCommit.Committed {
         lock.lock()
         defer { lock.unlock() }
-        // Per transaction, not per connection: every other write here (keys, sessions, health)
-        // stays synced by its own COMMIT. SQLite refuses to change it inside a transaction.
+        let outcomes: [Result<Int, StorageError>]
         do {
-            try connection.execute("PRAGMA synchronous = NORMAL")
+            outcomes = try connection.committingUnsynced { () throws(StorageError) in
+                GroupCommit.inOneTransaction(batch, begin: "BEGIN IMMEDIATE", execute: { (sql) throws(StorageError) in
+                    try connection.execute(sql)
+                }, restart: {
+                    firstNewID = nil
+                }, writeSpans: { (records, key, received) throws(StorageError) -> Int in
+                    try write(records, apiKeyID: key, receivedAt: received)
+                }, writeEvents: { (events, key, received) throws(StorageError) -> Int in
+                    try write(events, apiKeyID: key, receivedAt: received)
+                }, beforeCommit: { () throws(StorageError) in
+                    guard let firstNewID else { return }
+                    countNewUsage.bind(1, firstNewID)
+                    try countNewUsage.run()
+                })
+            }
         } catch {
-            return Array(repeating: .failure(error), count: batch.count)
+            return GroupCommit.Committed(outcomes: Array(repeating: .failure(error), count: batch.count))
         }
-        defer { try? connection.execute("PRAGMA synchronous = FULL") }
-        let outcomes = GroupCommit.inOneTransaction(batch, begin: "BEGIN IMMEDIATE", execute: { (sql) throws(StorageError) in
-            try connection.execute(sql)
-        }, restart: {
-            firstNewID = nil
-        }, writeSpans: { (records, key, received) throws(StorageError) -> Int in
-            try write(records, apiKeyID: key, receivedAt: received)
-        }, writeEvents: { (events, key, received) throws(StorageError) -> Int in
-            try write(events, apiKeyID: key, receivedAt: received)
-        }, beforeCommit: { () throws(StorageError) in
-            guard let firstNewID else { return }
-            countNewUsage.bind(1, firstNewID)
-            try countNewUsage.run()
-        })
-        if outcomes.contains(where: { if case .success = $0 { true } else { false } }) { transactions += 1 }
-        return outcomes
+        guard outcomes.contains(where: { if case .success = $0 { true } else { false } }) else {
+            return GroupCommit.Committed(outcomes: outcomes)
+        }
+        transactions += 1
+        let ticket = flusher.noteCommit()
+        return GroupCommit.Committed(outcomes: outcomes) { [flusher] () throws(StorageError) in
+            try flusher.flush(through: ticket)
+        }
     }
 
     private func write(_ records: [LLMLogRecord], apiKeyID: Int64, receivedAt: Int64) throws(StorageError) -> Int {
@@ -264,12 +265,8 @@ public final class SQLiteLogStore: LogStore, @unchecked Sendable {
     /// it is not part of, nor slow one down), within the busy timeout.
     public func checkWrites() throws(StoreError) {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        do {
-            try flusher.throwIfFailed()
-        } catch {
-            throw error.storeError
-        }
         try withConnection { (db) throws(StorageError) in
+            try flusher.throwIfFailed()
             try db.execute("INSERT OR REPLACE INTO health (id, checked_at) VALUES (1, \(now))")
         }
     }

@@ -13,7 +13,7 @@ import TestSupport
             StoreWrite(payload: .spans([record("0000000000000001"), record("0000000000000002")]), apiKeyID: key.id, receivedAt: 1),
             StoreWrite(payload: .spans([record("0000000000000003"), record("0000000000000004", spanName: "boom")]), apiKeyID: key.id, receivedAt: 1),
             StoreWrite(payload: .spans([record("0000000000000005")]), apiKeyID: key.id, receivedAt: 1),
-        ])
+        ]).outcomes
         #expect(try outcomes[0].get() == 2)
         #expect(throws: StorageError.failed("refused")) { try outcomes[1].get() }
         #expect(try outcomes[2].get() == 1)
@@ -98,7 +98,7 @@ final class LockedCounter: @unchecked Sendable {
     /// SQLite's batches are synced after the writer's turn: the next batch commits meanwhile, and
     /// no request is answered before its own batch is durable.
     @Test func theNextBatchCommitsWhileTheLastIsSyncedAndNoneIsAnsweredBefore() {
-        let events = LockedStrings()
+        let events = LockedList<String>()
         let syncing = DispatchSemaphore(value: 0)
         let releaseSync = DispatchSemaphore(value: 0)
         let commit = GroupCommit { batch in
@@ -146,12 +146,6 @@ final class LockedCounter: @unchecked Sendable {
     }
 }
 
-final class LockedStrings: @unchecked Sendable {
-    private let lock = NSLock()
-    private var list: [String] = []
-    func append(_ value: String) { lock.withLock { list.append(value) } }
-    var values: [String] { lock.withLock { list } }
-}
 
 @Suite struct GroupCommitWaitTests {
     /// A request taken into a batch that outlasts the wait limit sleeps until its outcome: it is
@@ -159,7 +153,7 @@ final class LockedStrings: @unchecked Sendable {
     @Test func aTakenRequestWaitsForItsBatchWithoutSpinning() throws {
         let firstRunning = DispatchSemaphore(value: 0)
         let releaseFirst = DispatchSemaphore(value: 0)
-        let batches = LockedList()
+        let batches = LockedList<[Int]>()
         let commit = GroupCommit(maxWait: 0.1) { batch in
             batches.append(batch.map { Int($0.apiKeyID) })
             if batch[0].apiKeyID == 1 {
@@ -171,13 +165,13 @@ final class LockedStrings: @unchecked Sendable {
             return GroupCommit.Committed(outcomes: batch.map { _ in .success(1) })
         }
         let done = DispatchGroup()
-        let cpuSeconds = LockedStrings()
+        let waited = LockedList<(answered: Bool, cpuSeconds: Double)>()
         func submit(_ key: Int64, measured: Bool = false) {
             done.enter()
             Thread {
                 let before = threadCPUSeconds()
                 let outcome = (try? commit.submit(StoreWrite(payload: .spans([record()]), apiKeyID: key, receivedAt: 0))) == 1
-                if measured { cpuSeconds.append("\(outcome) \(threadCPUSeconds() - before)") }
+                if measured { waited.append((outcome, threadCPUSeconds() - before)) }
                 done.leave()
             }.start()
         }
@@ -194,10 +188,9 @@ final class LockedStrings: @unchecked Sendable {
         guard finished else { return }
         // Requests 2 and 3 queued behind the first batch and were committed together, by 2's thread.
         #expect(batches.values == [[1], [2, 3]])
-        let parts = cpuSeconds.values.first?.split(separator: " ") ?? []
-        #expect(parts.first == "true")
+        #expect(waited.values.first?.answered == true)
         // Spinning for the 0.5 s commit would have taken about that much CPU.
-        #expect((parts.last.flatMap { Double($0) } ?? 1) < 0.2)
+        #expect((waited.values.first?.cpuSeconds ?? 1) < 0.2)
     }
 }
 

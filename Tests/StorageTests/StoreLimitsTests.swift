@@ -25,7 +25,7 @@ import TestSupport
     }
 
     @Test func oneTransactionTakesAtMostTheRowCap() throws {
-        let batches = LockedList()
+        let batches = LockedList<[Int]>()
         let commit = GroupCommit(maxRowsPerTransaction: 3) { batch in
             batches.append(batch.map(\.rows))
             Thread.sleep(forTimeInterval: 0.05)
@@ -43,7 +43,7 @@ import TestSupport
     }
 
     @Test func oneTransactionTakesAtMostTheByteCap() throws {
-        let batches = LockedList()
+        let batches = LockedList<[Int]>()
         let commit = GroupCommit(maxBytesPerTransaction: 1_000) { batch in
             batches.append(batch.map(\.rows))
             Thread.sleep(forTimeInterval: 0.05)
@@ -85,9 +85,10 @@ import TestSupport
     }
 }
 
-final class LockedList: @unchecked Sendable {
+/// What concurrent threads of a test append, in the order they did.
+final class LockedList<Element>: @unchecked Sendable {
     private let lock = NSLock()
-    private var list: [[Int]] = []
-    func append(_ value: [Int]) { lock.withLock { list.append(value) } }
-    var values: [[Int]] { lock.withLock { list } }
+    private var list: [Element] = []
+    func append(_ value: Element) { lock.withLock { list.append(value) } }
+    var values: [Element] { lock.withLock { list } }
 }

@@ -78,7 +78,7 @@ import TestSupport
         let fixture = StoreFixture()
         let store = try fixture.open()
         let key = try store.createKey(name: "dev")
-        let reasons = LockedStrings()
+        let reasons = LockedList<String>()
         store.onSyncFailure = { reasons.append($0) }
         #expect(try store.insert([record("0000000000000001")], apiKeyID: key.id, receivedAt: 1) == 1)
         // The WAL's name now leads to a device the kernel refuses to sync (EINVAL); SQLite keeps
