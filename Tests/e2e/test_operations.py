@@ -74,6 +74,43 @@ def test_a_killed_worker_is_replaced_and_nothing_acknowledged_is_lost(own_stack)
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
+def test_with_several_workers_a_killed_one_is_replaced_and_stop_ends_them_all():
+    with tempfile.TemporaryDirectory(prefix="ingate-e2e-") as folder:
+        stack = Stack(Path(folder), threads=2, env={"INGATE_WORKERS": "3"})
+        try:
+            deadline = time.time() + 10
+            while time.time() < deadline and len(stack.worker_pids()) < 3:
+                time.sleep(0.1)
+            workers = stack.worker_pids()
+            assert len(workers) == 3, stack.text()
+            exporter = exporter_for(stack)
+            acknowledged = 0
+            for victim in workers[:2]:
+                for n in range(4):
+                    assert exporter.export(make_spans([("chat", chat_attributes(n), 10)])) == SpanExportResult.SUCCESS
+                    acknowledged += 1
+                os.kill(victim, signal.SIGKILL)
+                deadline = time.time() + 10
+                while time.time() < deadline and (victim in stack.worker_pids() or len(stack.worker_pids()) < 3):
+                    time.sleep(0.1)
+                now = stack.worker_pids()
+                assert victim not in now and len(now) == 3, stack.text()
+            assert exporter.export(make_spans([("chat", chat_attributes(9), 10)])) == SpanExportResult.SUCCESS
+            acknowledged += 1
+            assert stack.count() == acknowledged
+            running = stack.worker_pids()
+            assert stack.stop() == 0
+            assert stack.worker_pids() == []
+            for pid in running:
+                try:
+                    os.kill(pid, 0)
+                    raise AssertionError(f"worker {pid} still running")
+                except ProcessLookupError:
+                    pass
+        finally:
+            stack.stop()
+
+
 def test_sigterm_stops_nginx_and_the_worker_and_keeps_the_data(own_stack):
     assert exporter_for(own_stack).export(make_spans([("chat", chat_attributes(1), 10)])) == SpanExportResult.SUCCESS
     [worker] = own_stack.worker_pids()
