@@ -61,6 +61,22 @@ public enum ListeningSocket {
     /// FastCGI has no authentication of its own: anyone who reaches the port can submit as any
     /// key the web server would pass, so a non-loopback address needs `allowPublic`.
     public static func open(tcp address: String, allowPublic: Bool, backlog: Int32 = 1024) throws(SetupError) -> Int32 {
+        let host = try tcpHost(address)
+        guard isLoopbackHost(host) || allowPublic else {
+            throw .cannotListen(path: address, reason: "\(host.isEmpty ? "every address" : host) is not loopback; FastCGI has no authentication of its own, so pass --listen-public to listen there (behind a firewall that admits only the web servers)")
+        }
+        let fd = FCGX_OpenSocket(address, backlog)
+        guard fd >= 0 else { throw .cannotListen(path: address, reason: String(cString: strerror(errno))) }
+        return fd
+    }
+
+    /// Whether `open(tcp:)` listens on loopback only for this `HOST:PORT`.
+    public static func isLoopback(tcp address: String) -> Bool {
+        (try? tcpHost(address)).map(isLoopbackHost) ?? false
+    }
+
+    /// The host of a `HOST:PORT` libfcgi would listen on as TCP, IPv4.
+    private static func tcpHost(_ address: String) throws(SetupError) -> String {
         // libfcgi splits at the first colon and takes the address for a Unix socket path when the
         // port reads as 0, so "127.0.0.1:0" or "[::1]:9000" would quietly create a socket file of
         // that name in the working folder. Its TCP sockets are IPv4 only.
@@ -72,16 +88,12 @@ public enum ListeningSocket {
         guard !host.contains("[") else {
             throw .cannotListen(path: address, reason: "libfcgi listens on IPv4 only: give an IPv4 address or a host name, as 127.0.0.1:9000")
         }
-        guard isLoopback(host) || allowPublic else {
-            throw .cannotListen(path: address, reason: "\(host.isEmpty ? "every address" : host) is not loopback; FastCGI has no authentication of its own, so pass --listen-public to listen there (behind a firewall that admits only the web servers)")
-        }
-        let fd = FCGX_OpenSocket(address, backlog)
-        guard fd >= 0 else { throw .cannotListen(path: address, reason: String(cString: strerror(errno))) }
-        return fd
+        return host
     }
 
-    public static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    /// An IPv6 literal never gets here (`tcpHost` refuses it), so `::1` is not among these.
+    private static func isLoopbackHost(_ host: String) -> Bool {
+        host == "localhost" || host.hasPrefix("127.")
     }
 
     /// Creates a Unix socket at `path` (replacing a stale one) with the given permissions.

@@ -222,7 +222,8 @@ enum OTLPJSONScalars {
     /// Read from the text's bytes in place: hex straight into the id's bytes.
     static func id(_ text: UnsafeBufferPointer<UInt8>) -> Data {
         var id = Data(count: text.count / 2)
-        if text.count % 2 == 0, id.withUnsafeMutableBytes({ Hex.decode(text, into: $0) }) { return id }
+        // An odd length fails here: the decode needs exactly two digits per byte.
+        if id.withUnsafeMutableBytes({ Hex.decode(text, into: $0) }) { return id }
         if text.count == 24 || text.count == 12, let bytes = Data(base64Encoded: String(decoding: text, as: UTF8.self)) { return bytes }
         return Data()
     }

@@ -83,7 +83,7 @@ struct Serve: ParsableCommand {
         do {
             if let listen {
                 listenFD = try ListeningSocket.open(tcp: listen, allowPublic: listenPublic)
-                if !ListeningSocket.isLoopback(String(listen[..<(listen.lastIndex(of: ":") ?? listen.endIndex)])) {
+                if !ListeningSocket.isLoopback(tcp: listen) {
                     logger.warning("FastCGI on a public address: only the web servers may reach it", metadata: ["listen": "\(listen)"])
                 }
             } else if let socket {

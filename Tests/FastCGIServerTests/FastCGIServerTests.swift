@@ -205,6 +205,14 @@ final class RunningServer: @unchecked Sendable {
         #expect(try ListeningSocket.inherited(fd) == fd)
     }
 
+    /// What `serve --listen` warns about: its host as `open(tcp:)` reads it, before the last colon too.
+    @Test func loopbackIsTheHostBeforeTheFirstColon() {
+        for address in ["127.0.0.1:9000", "127.8.9.1:1", "localhost:9000"] { #expect(ListeningSocket.isLoopback(tcp: address), "\(address)") }
+        for address in ["0.0.0.0:9000", ":9000", "10.0.0.1:9000", "localhost", "127.0.0.1:0", "[::1]:9000", "evil:127.0.0.1:9000"] {
+            #expect(!ListeningSocket.isLoopback(tcp: address), "\(address)")
+        }
+    }
+
     /// libfcgi reads these as Unix socket paths; refused, they leave no socket file behind.
     @Test func addressesLibfcgiWouldTakeForAPathAreRefused() {
         for address in ["127.0.0.1:0", "[::1]:9000", "127.0.0.1:70000", "127.0.0.1:x"] {
