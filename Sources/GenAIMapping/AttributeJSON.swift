@@ -15,9 +15,33 @@ public enum AttributeJSON {
     /// comparing them again.
     public static func object(_ attributes: [KeyValue], leavingOut stored: [String] = [], sources: [String] = [],
                               contentKeys: Set<String> = []) -> String {
+        object(attributes, leavingOut: stored, sources: sources, contentKeys: contentKeys, keyOrder: nil)
+    }
+
+    /// `object`, the keys' order taken from `keyOrder` when the span before had the same keys.
+    static func object(_ attributes: [KeyValue], leavingOut stored: [String] = [], sources: [String] = [],
+                       contentKeys: Set<String> = [], keyOrder: KeyOrderMemo?) -> String {
         var out = JSONWriter(capacity: attributes.count * 48)
-        writeObject(attributes, leavingOut: Stored(texts: stored, sources: sources), contentKeys: contentKeys, into: &out)
+        writeObject(attributes, leavingOut: Stored(texts: stored, sources: sources), contentKeys: contentKeys,
+                    keyOrder: keyOrder, into: &out)
         return out.text
+    }
+
+    /// The last key list sorted and its order. The calls of one export come from one
+    /// instrumentation and carry the same keys in the same order, span after span: comparing the
+    /// list with the last one costs a tenth of sorting it again (the decoders hand out one string
+    /// per distinct long key, so equal keys compare by identity). One per export and thread.
+    final class KeyOrderMemo {
+        private var keys: [String] = []
+        private var order: [Int] = []
+
+        func order(of keys: [String]) -> [Int] {
+            if keys != self.keys {
+                self.keys = keys
+                order = JSONKeyOrder.sortedIndices(keys)
+            }
+            return order
+        }
     }
 
     /// The column texts an attribute may repeat, and the attribute texts known to repeat one.
@@ -51,13 +75,13 @@ public enum AttributeJSON {
     }
 
     static func writeObject(_ attributes: [KeyValue], leavingOut stored: Stored = Stored(), contentKeys: Set<String> = [],
-                            into out: inout JSONWriter) {
+                            keyOrder: KeyOrderMemo? = nil, into out: inout JSONWriter) {
         out.byte(UInt8(ascii: "{"))
         var first = true
         // Keys and values read in place: copying each attribute out retained its strings.
         let keys = attributes.map(\.key)
         var previous: Int?
-        for index in JSONKeyOrder.sortedIndices(keys) {
+        for index in keyOrder?.order(of: keys) ?? JSONKeyOrder.sortedIndices(keys) {
             if let previous, keys[previous].utf8.count == keys[index].utf8.count, JSONKeyOrder.compare(keys[previous], keys[index]) == 0 {
                 continue
             }

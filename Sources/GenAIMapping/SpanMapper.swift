@@ -9,6 +9,7 @@ public enum SpanMapper {
         var result = MappedExport()
         result.droppedSpans = skippedSpans
         result.records.reserveCapacity(request.resourceSpans.reduce(0) { $0 + $1.scopeSpans.reduce(0) { $0 + $1.spans.count } })
+        let keyOrder = AttributeJSON.KeyOrderMemo()
         for resourceSpans in request.resourceSpans {
             // Built once per resource, and only if one of its spans is kept.
             var resource: (serviceName: String?, json: String)?
@@ -27,7 +28,7 @@ public enum SpanMapper {
                                     AttributeJSON.object(attributes))
                     }
                     switch record(for: span, serviceName: resource?.serviceName, scopeName: scopeName,
-                                  resourceJSON: resource?.json ?? "{}") {
+                                  resourceJSON: resource?.json ?? "{}", keyOrder: keyOrder) {
                     case .success(let record):
                         result.records.append(record)
                     case .failure(let reason):
@@ -93,7 +94,7 @@ public enum SpanMapper {
     struct Rejection: Error { let text: String }
 
     static func record(for span: Span, serviceName: String?, scopeName: String? = nil,
-                       resourceJSON: String = "{}") -> Result<LLMLogRecord, Rejection> {
+                       resourceJSON: String = "{}", keyOrder: AttributeJSON.KeyOrderMemo? = nil) -> Result<LLMLogRecord, Rejection> {
         guard let traceID = hexID(span.traceID, bytes: 16) else {
             return .failure(Rejection(text: "span \"\(span.name)\": trace_id must be 16 bytes and not all zero, got \(span.traceID.count) bytes"))
         }
@@ -146,7 +147,7 @@ public enum SpanMapper {
             statusMessage: span.status.message.isEmpty ? nil : span.status.message,
             attributesJSON: AttributeJSON.object(span.attributes, leavingOut: present(prompt?.text, completion?.text),
                                                   sources: present(prompt?.source, completion?.source),
-                                                  contentKeys: ContentPolicing.contentKeys),
+                                                  contentKeys: ContentPolicing.contentKeys, keyOrder: keyOrder),
             resourceJSON: resourceJSON,
             cacheWriteTokens: view.firstInteger(FieldSources.cacheWriteTokens),
             conversationID: view.firstText(FieldSources.conversationID),

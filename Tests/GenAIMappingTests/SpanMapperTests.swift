@@ -25,6 +25,33 @@ import TestSupport
         }
     }
 
+    /// The key order is remembered from span to span of an export (`AttributeJSON.KeyOrderMemo`):
+    /// a span whose keys come in another order, or are other keys, still gets its own sorted.
+    @Test func eachSpanOfAnExportGetsItsOwnKeysInOrder() throws {
+        func span(_ number: UInt8, _ keys: [String]) -> Span {
+            var span = OTLP.chatSpan(number: number)
+            span.attributes = keys.map { key in
+                var attribute = KeyValue()
+                attribute.key = key
+                attribute.value = OTLP.string(key.uppercased())
+                return attribute
+            }
+            return span
+        }
+        let lists = [["gen_ai.request.model", "app.z", "gen_ai.operation.name"],
+                     ["gen_ai.request.model", "app.z", "gen_ai.operation.name"],
+                     ["gen_ai.operation.name", "gen_ai.request.model", "app.z"],
+                     ["gen_ai.request.model", "app.a", "gen_ai.operation.name"],
+                     ["gen_ai.request.model", "app.z", "gen_ai.operation.name", "app.b"]]
+        let mapped = SpanMapper.map(OTLP.export(spans: lists.indices.map { span(UInt8($0 + 1), lists[$0]) }))
+        #expect(mapped.records.count == lists.count)
+        for (record, keys) in zip(mapped.records, lists) {
+            let expected = "{" + keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+                .map { #""\#($0)":"\#($0.uppercased())""# }.joined(separator: ",") + "}"
+            #expect(record.attributesJSON == expected)
+        }
+    }
+
     /// Several reasons, from the attribute or from the output messages, as a JSON array of strings.
     @Test func finishReasonsAreAJSONArrayOfEveryReason() throws {
         var span = OTLP.chatSpan()
