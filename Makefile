@@ -81,13 +81,13 @@ $(VENV)/.ready: Tests/e2e/requirements.txt
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r Tests/e2e/requirements.txt
 	touch $@
 
-## make proto: regenerate Sources/OTLPCodec/Generated from proto/ with the swift-protobuf we depend on
+## make proto: regenerate Sources/OTLPMessages/Generated from proto/ with the swift-protobuf we depend on
 proto:
 	scripts/install-deps protobuf-compiler
 	swift build -c release --product protoc-gen-swift
-	rm -f Sources/OTLPCodec/Generated/*.pb.swift
+	rm -f Sources/OTLPMessages/Generated/*.pb.swift
 	protoc --plugin=protoc-gen-swift=.build/release/protoc-gen-swift \
-		--swift_out=Sources/OTLPCodec/Generated \
+		--swift_out=Sources/OTLPMessages/Generated \
 		--swift_opt=Visibility=Public --swift_opt=FileNaming=PathToUnderscores \
 		-I proto -I /usr/include $(PROTOS)
 

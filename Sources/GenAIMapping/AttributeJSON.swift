@@ -27,20 +27,41 @@ public enum AttributeJSON {
         return out.text
     }
 
-    /// The last key list sorted and its order. The calls of one export come from one
-    /// instrumentation and carry the same keys in the same order, span after span: comparing the
-    /// list with the last one costs a tenth of sorting it again (the decoders hand out one string
-    /// per distinct long key, so equal keys compare by identity). One per export and thread.
-    final class KeyOrderMemo {
-        private var keys: [String] = []
-        private var order: [Int] = []
+    /// The members of an object with these keys, in the order written: each key's position
+    /// and its name as written (`"key":`); of a repeated key only the first.
+    struct Members {
+        let keys: [String]
+        let members: [(index: Int, name: [UInt8])]
 
-        func order(of keys: [String]) -> [Int] {
-            if keys != self.keys {
-                self.keys = keys
-                order = JSONKeyOrder.sortedIndices(keys)
+        init(_ keys: [String]) {
+            self.keys = keys
+            var members: [(index: Int, name: [UInt8])] = []
+            members.reserveCapacity(keys.count)
+            var previous: Int?
+            for index in JSONKeyOrder.sortedIndices(keys) {
+                if let previous, keys[previous].utf8.count == keys[index].utf8.count, JSONKeyOrder.compare(keys[previous], keys[index]) == 0 {
+                    continue
+                }
+                previous = index
+                var name = JSONWriter(capacity: keys[index].utf8.count + 3)
+                name.string(keys[index])
+                name.byte(UInt8(ascii: ":"))
+                members.append((index, name.bytes))
             }
-            return order
+            self.members = members
+        }
+    }
+
+    /// The members of the last key list written. The calls of one export come from one
+    /// instrumentation and carry the same keys in the same order, span after span: comparing the
+    /// list with the last one costs a fraction of sorting and escaping it again (the decoders hand
+    /// out one string per distinct long key, so equal keys compare by identity). One per export and thread.
+    final class KeyOrderMemo {
+        private var last = Members([])
+
+        func members(of keys: [String]) -> Members {
+            if keys != last.keys { last = Members(keys) }
+            return last
         }
     }
 
@@ -80,19 +101,13 @@ public enum AttributeJSON {
         var first = true
         // Keys and values read in place: copying each attribute out retained its strings.
         let keys = attributes.map(\.key)
-        var previous: Int?
-        for index in keyOrder?.order(of: keys) ?? JSONKeyOrder.sortedIndices(keys) {
-            if let previous, keys[previous].utf8.count == keys[index].utf8.count, JSONKeyOrder.compare(keys[previous], keys[index]) == 0 {
-                continue
-            }
-            previous = index
+        for member in (keyOrder?.members(of: keys) ?? Members(keys)).members {
             // Read once: the generated `value` accessor hands out a copy each time.
-            let value = attributes[index].value
-            if stored.contains(value), contentKeys.contains(keys[index]) { continue }
+            let value = attributes[member.index].value
+            if stored.contains(value), contentKeys.contains(keys[member.index]) { continue }
             if !first { out.byte(UInt8(ascii: ",")) }
             first = false
-            out.string(keys[index])
-            out.byte(UInt8(ascii: ":"))
+            out.raw(member.name)
             write(value, into: &out)
         }
         out.byte(UInt8(ascii: "}"))

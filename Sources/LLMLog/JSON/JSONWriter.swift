@@ -24,6 +24,11 @@ public struct JSONWriter {
         bytes.append(contentsOf: text)
     }
 
+    /// Bytes that are already JSON text.
+    public mutating func raw(_ text: [UInt8]) {
+        bytes.append(contentsOf: text)
+    }
+
     /// What another writer wrote.
     public mutating func raw(_ other: JSONWriter) {
         bytes.append(contentsOf: other.bytes)
