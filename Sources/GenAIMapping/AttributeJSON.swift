@@ -15,26 +15,24 @@ public enum AttributeJSON {
     /// comparing them again.
     public static func object(_ attributes: [KeyValue], leavingOut stored: [String] = [], sources: [String] = [],
                               contentKeys: Set<String> = []) -> String {
-        object(attributes, leavingOut: stored, sources: sources, contentKeys: contentKeys, keyOrder: nil)
+        object(attributes, leavingOut: stored, sources: sources, contentKeys: contentKeys, members: nil)
     }
 
-    /// `object`, the keys' order taken from `keyOrder` when the span before had the same keys.
+    /// `object`, with the members its keys give already worked out (`AttributeKeys`).
     static func object(_ attributes: [KeyValue], leavingOut stored: [String] = [], sources: [String] = [],
-                       contentKeys: Set<String> = [], keyOrder: KeyOrderMemo?) -> String {
+                       contentKeys: Set<String> = [], members: Members?) -> String {
         var out = JSONWriter(capacity: attributes.count * 48)
         writeObject(attributes, leavingOut: Stored(texts: stored, sources: sources), contentKeys: contentKeys,
-                    keyOrder: keyOrder, into: &out)
+                    members: members, into: &out)
         return out.text
     }
 
     /// The members of an object with these keys, in the order written: each key's position
     /// and its name as written (`"key":`); of a repeated key only the first.
     struct Members {
-        let keys: [String]
         let members: [(index: Int, name: [UInt8])]
 
         init(_ keys: [String]) {
-            self.keys = keys
             var members: [(index: Int, name: [UInt8])] = []
             members.reserveCapacity(keys.count)
             var previous: Int?
@@ -49,19 +47,6 @@ public enum AttributeJSON {
                 members.append((index, name.bytes))
             }
             self.members = members
-        }
-    }
-
-    /// The members of the last key list written. The calls of one export come from one
-    /// instrumentation and carry the same keys in the same order, span after span: comparing the
-    /// list with the last one costs a fraction of sorting and escaping it again (the decoders hand
-    /// out one string per distinct long key, so equal keys compare by identity). One per export and thread.
-    final class KeyOrderMemo {
-        private var last = Members([])
-
-        func members(of keys: [String]) -> Members {
-            if keys != last.keys { last = Members(keys) }
-            return last
         }
     }
 
@@ -96,15 +81,13 @@ public enum AttributeJSON {
     }
 
     static func writeObject(_ attributes: [KeyValue], leavingOut stored: Stored = Stored(), contentKeys: Set<String> = [],
-                            keyOrder: KeyOrderMemo? = nil, into out: inout JSONWriter) {
+                            members: Members? = nil, into out: inout JSONWriter) {
         out.byte(UInt8(ascii: "{"))
         var first = true
-        // Keys and values read in place: copying each attribute out retained its strings.
-        let keys = attributes.map(\.key)
-        for member in (keyOrder?.members(of: keys) ?? Members(keys)).members {
+        for member in (members ?? Members(attributes.map(\.key))).members {
             // Read once: the generated `value` accessor hands out a copy each time.
             let value = attributes[member.index].value
-            if stored.contains(value), contentKeys.contains(keys[member.index]) { continue }
+            if stored.contains(value), contentKeys.contains(attributes[member.index].key) { continue }
             if !first { out.byte(UInt8(ascii: ",")) }
             first = false
             out.raw(member.name)

@@ -14,19 +14,23 @@ struct SpanAttributes {
     /// here: the filter answers most of them without a scan.
     private let keyFilter: KeyFilter
 
-    init(_ span: Span) {
+    /// `keys`: those of `span`'s attributes, when already worked out (`AttributeKeys.Memo`).
+    init(_ span: Span, keys: AttributeKeys? = nil) {
         self.span = span
         attributes = span.attributes
-        prints = attributes.map { KeyPrint($0.key) }
-        keyFilter = KeyFilter(prints)
+        let keys = keys ?? AttributeKeys(of: attributes)
+        prints = keys.prints
+        keyFilter = keys.filter
     }
 
     /// The first attribute of this key that holds a value.
     subscript(key: String) -> AnyValue? {
         let print = KeyPrint(key)
         guard keyFilter.mayHold(print.filterBit) else { return nil }
-        for index in prints.indices where prints[index] == print && attributes[index].key == key && attributes[index].value.value != nil {
-            return attributes[index].value
+        for index in prints.indices where prints[index] == print && attributes[index].key == key {
+            // Read once: the generated `value` accessor hands out a copy each time.
+            let value = attributes[index].value
+            if value.value != nil { return value }
         }
         return nil
     }

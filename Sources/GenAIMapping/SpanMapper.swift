@@ -9,7 +9,7 @@ public enum SpanMapper {
         var result = MappedExport()
         result.droppedSpans = skippedSpans
         result.records.reserveCapacity(request.resourceSpans.reduce(0) { $0 + $1.scopeSpans.reduce(0) { $0 + $1.spans.count } })
-        let keyOrder = AttributeJSON.KeyOrderMemo()
+        let keys = AttributeKeys.Memo()
         for resourceSpans in request.resourceSpans {
             // Built once per resource, and only if one of its spans is kept.
             var resource: (serviceName: String?, json: String)?
@@ -28,7 +28,7 @@ public enum SpanMapper {
                                     AttributeJSON.object(attributes))
                     }
                     switch record(for: span, serviceName: resource?.serviceName, scopeName: scopeName,
-                                  resourceJSON: resource?.json ?? "{}", keyOrder: keyOrder) {
+                                  resourceJSON: resource?.json ?? "{}", keys: keys) {
                     case .success(let record):
                         result.records.append(record)
                     case .failure(let reason):
@@ -94,7 +94,7 @@ public enum SpanMapper {
     struct Rejection: Error { let text: String }
 
     static func record(for span: Span, serviceName: String?, scopeName: String? = nil,
-                       resourceJSON: String = "{}", keyOrder: AttributeJSON.KeyOrderMemo? = nil) -> Result<LLMLogRecord, Rejection> {
+                       resourceJSON: String = "{}", keys: AttributeKeys.Memo? = nil) -> Result<LLMLogRecord, Rejection> {
         guard let traceID = hexID(span.traceID, bytes: 16) else {
             return .failure(Rejection(text: "span \"\(span.name)\": trace_id must be 16 bytes and not all zero, got \(span.traceID.count) bytes"))
         }
@@ -109,7 +109,8 @@ public enum SpanMapper {
             parentSpanID = parent
         }
 
-        let view = SpanAttributes(span)
+        let layout = keys?.keys(of: span.attributes) ?? AttributeKeys(of: span.attributes)
+        let view = SpanAttributes(span, keys: layout)
         let prompt = ContentExtractor.first(FieldSources.prompt, in: view, defaultRole: "user")
         let completion = ContentExtractor.first(FieldSources.completion, in: view, defaultRole: "assistant")
         let start = span.startTimeUnixNano
@@ -147,7 +148,7 @@ public enum SpanMapper {
             statusMessage: span.status.message.isEmpty ? nil : span.status.message,
             attributesJSON: AttributeJSON.object(span.attributes, leavingOut: present(prompt?.text, completion?.text),
                                                   sources: present(prompt?.source, completion?.source),
-                                                  contentKeys: ContentPolicing.contentKeys, keyOrder: keyOrder),
+                                                  contentKeys: ContentPolicing.contentKeys, members: layout.members),
             resourceJSON: resourceJSON,
             cacheWriteTokens: view.firstInteger(FieldSources.cacheWriteTokens),
             conversationID: view.firstText(FieldSources.conversationID),

@@ -25,15 +25,17 @@ import TestSupport
         }
     }
 
-    /// The key order is remembered from span to span of an export (`AttributeJSON.KeyOrderMemo`):
-    /// a span whose keys come in another order, or are other keys, still gets its own sorted.
+    /// What the keys decide is remembered from span to span of an export (`AttributeKeys.Memo`):
+    /// a span whose keys come in another order, or are other keys, still gets its own sorted and
+    /// its own values looked up.
     @Test func eachSpanOfAnExportGetsItsOwnKeysInOrder() throws {
+        func value(_ key: String) -> String { key == "gen_ai.operation.name" ? "chat" : key.uppercased() }
         func span(_ number: UInt8, _ keys: [String]) -> Span {
             var span = OTLP.chatSpan(number: number)
             span.attributes = keys.map { key in
                 var attribute = KeyValue()
                 attribute.key = key
-                attribute.value = OTLP.string(key.uppercased())
+                attribute.value = OTLP.string(value(key))
                 return attribute
             }
             return span
@@ -42,13 +44,17 @@ import TestSupport
                      ["gen_ai.request.model", "app.z", "gen_ai.operation.name"],
                      ["gen_ai.operation.name", "gen_ai.request.model", "app.z"],
                      ["gen_ai.request.model", "app.a", "gen_ai.operation.name"],
-                     ["gen_ai.request.model", "app.z", "gen_ai.operation.name", "app.b"]]
+                     ["gen_ai.request.model", "app.z", "gen_ai.operation.name", "app.b"],
+                     ["gen_ai.operation.name", "app.z"],
+                     ["app.z", "gen_ai.operation.name", "gen_ai.request.model"]]
         let mapped = SpanMapper.map(OTLP.export(spans: lists.indices.map { span(UInt8($0 + 1), lists[$0]) }))
         #expect(mapped.records.count == lists.count)
         for (record, keys) in zip(mapped.records, lists) {
             let expected = "{" + keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
-                .map { #""\#($0)":"\#($0.uppercased())""# }.joined(separator: ",") + "}"
+                .map { #""\#($0)":"\#(value($0))""# }.joined(separator: ",") + "}"
             #expect(record.attributesJSON == expected)
+            #expect(record.model == (keys.contains("gen_ai.request.model") ? "GEN_AI.REQUEST.MODEL" : nil), "\(keys)")
+            #expect(record.operation == "chat", "\(keys)")
         }
     }
 
