@@ -36,8 +36,9 @@ enum SpanWireDecoder {
                 guard let (field, wire) = r.tag() else { return nil }
                 switch (field, wire) {
                 case (9, 2):
-                    guard let value = nested(&r, { $0.keyValue(&$1) }) else { return nil }
-                    attributes.append(consume value)
+                    // Decoded where it goes: returned, each attribute was copied into the array and then freed.
+                    attributes.append(KeyValue())
+                    guard nested(&r, { $0.keyValue(&$1, into: &attributes[attributes.count - 1]) }) == true else { return nil }
                     continue
                 case (11, 2):
                     guard let value = nested(&r, { $0.event(&$1) }) else { return nil }
@@ -148,16 +149,20 @@ enum SpanWireDecoder {
 
         private mutating func keyValue(_ r: inout WireReader) -> KeyValue? {
             var keyValue = KeyValue()
+            return self.keyValue(&r, into: &keyValue) ? keyValue : nil
+        }
+
+        private mutating func keyValue(_ r: inout WireReader, into keyValue: inout KeyValue) -> Bool {
             var seen = SeenFields()
             while !r.atEnd {
-                guard let (field, wire) = r.tag(), seen.first(field) else { return nil }
+                guard let (field, wire) = r.tag(), seen.first(field) else { return false }
                 switch (field, wire) {
-                case (1, 2): guard let range = r.payload(), let value = keys.key(UnsafeBufferPointer(rebasing: r.bytes[range])) else { return nil }; keyValue.key = value
-                case (2, 2): guard let value = nested(&r, { $0.anyValue(&$1) }) else { return nil }; keyValue.value = value
-                default: return nil
+                case (1, 2): guard let range = r.payload(), let value = keys.key(UnsafeBufferPointer(rebasing: r.bytes[range])) else { return false }; keyValue.key = value
+                case (2, 2): guard let value = nested(&r, { $0.anyValue(&$1) }) else { return false }; keyValue.value = value
+                default: return false
                 }
             }
-            return keyValue
+            return true
         }
 
         private mutating func anyValue(_ r: inout WireReader) -> AnyValue? {
