@@ -226,11 +226,14 @@ enum OTLPJSONDirectDecoder {
     private static func keyValues(_ reader: inout JSONParser, capacity: Int = 0, keys: AttributeKeyCache? = nil) -> [KeyValue]? {
         var list: [KeyValue] = []
         list.reserveCapacity(capacity)
-        return reader.readArray { reader in keyValue(&reader, keys: keys).map { list.append($0) } != nil } ? list : nil
+        // Each decoded where it goes: returned, it was copied into the list and then freed.
+        return reader.readArray { reader in
+            list.append(KeyValue())
+            return keyValue(&reader, keys: keys, into: &list[list.count - 1])
+        } ? list : nil
     }
 
-    private static func keyValue(_ reader: inout JSONParser, keys: AttributeKeyCache? = nil) -> KeyValue? {
-        var message = KeyValue()
+    private static func keyValue(_ reader: inout JSONParser, keys: AttributeKeyCache?, into message: inout KeyValue) -> Bool {
         var seen = Members()
         return reader.readObject { reader, key in
             switch key {
@@ -238,7 +241,7 @@ enum OTLPJSONDirectDecoder {
             case "value": seen.once(1) && anyValue(&reader).map { message.value = $0 } != nil
             default: unknown(&reader, key)
             }
-        } ? message : nil
+        }
     }
 
     /// One of the value's members at most: the tree's decoder ranks several, this one gives up.
