@@ -27,13 +27,13 @@ public enum SpanMapper {
                         resource = (attributes.first { $0.key == "service.name" }?.value.textValue,
                                     AttributeJSON.object(attributes))
                     }
-                    switch record(for: span, serviceName: resource?.serviceName, scopeName: scopeName,
-                                  resourceJSON: resource?.json ?? "{}", keys: keys) {
-                    case .success(let record):
-                        result.records.append(record)
-                    case .failure(let reason):
+                    // Appended as returned: through a `Result`, each record was copied out of it and freed.
+                    do throws(Rejection) {
+                        result.records.append(try record(for: span, serviceName: resource?.serviceName, scopeName: scopeName,
+                                                         resourceJSON: resource?.json ?? "{}", keys: keys))
+                    } catch {
                         result.rejectedSpans += 1
-                        if result.rejectionMessage == nil { result.rejectionMessage = reason.text }
+                        if result.rejectionMessage == nil { result.rejectionMessage = error.text }
                     }
                 }
             }
@@ -94,17 +94,17 @@ public enum SpanMapper {
     struct Rejection: Error { let text: String }
 
     static func record(for span: Span, serviceName: String?, scopeName: String? = nil,
-                       resourceJSON: String = "{}", keys: AttributeKeys.Memo? = nil) -> Result<LLMLogRecord, Rejection> {
+                       resourceJSON: String = "{}", keys: AttributeKeys.Memo? = nil) throws(Rejection) -> LLMLogRecord {
         guard let traceID = hexID(span.traceID, bytes: 16) else {
-            return .failure(Rejection(text: "span \"\(span.name)\": trace_id must be 16 bytes and not all zero, got \(span.traceID.count) bytes"))
+            throw Rejection(text: "span \"\(span.name)\": trace_id must be 16 bytes and not all zero, got \(span.traceID.count) bytes")
         }
         guard let spanID = hexID(span.spanID, bytes: 8) else {
-            return .failure(Rejection(text: "span \"\(span.name)\": span_id must be 8 bytes and not all zero, got \(span.spanID.count) bytes"))
+            throw Rejection(text: "span \"\(span.name)\": span_id must be 8 bytes and not all zero, got \(span.spanID.count) bytes")
         }
         var parentSpanID: String?
         if !span.parentSpanID.isEmpty {
             guard let parent = hexID(span.parentSpanID, bytes: 8) else {
-                return .failure(Rejection(text: "span \"\(span.name)\": parent_span_id must be empty or 8 bytes, got \(span.parentSpanID.count) bytes"))
+                throw Rejection(text: "span \"\(span.name)\": parent_span_id must be empty or 8 bytes, got \(span.parentSpanID.count) bytes")
             }
             parentSpanID = parent
         }
@@ -122,7 +122,7 @@ public enum SpanMapper {
             spanName: span.name, model: model, hasUsage: inputTokens != nil || outputTokens != nil,
             hasContent: prompt != nil || completion != nil,
             namesAnAgent: view.firstText(FieldSources.agentName) != nil)
-        return .success(LLMLogRecord(
+        return LLMLogRecord(
             traceID: traceID,
             spanID: spanID,
             parentSpanID: parentSpanID,
@@ -155,7 +155,7 @@ public enum SpanMapper {
             agentName: view.firstText(FieldSources.agentName),
             responseID: view.firstText(FieldSources.responseID),
             reportedCost: reportedCost(view)
-        ))
+        )
     }
 
     /// The texts that are there, in one allocation: `compactMap` grew its array twice.
