@@ -82,7 +82,7 @@ public struct JSONWriter {
 
     /// A finite number as Swift prints it (valid JSON); NaN and the infinities as proto3 JSON strings.
     public mutating func double(_ number: Double) {
-        if number.isFinite { raw("\(number)") } else { string(Self.nonFiniteName(number)) }
+        if number.isFinite { raw(number.description) } else { string(Self.nonFiniteName(number)) }
     }
 
     static func nonFiniteName(_ number: Double) -> String {
