@@ -12,11 +12,55 @@ final class AttributeKeys {
     let filter: KeyFilter
     /// Built when first written: a span with its content policed away writes none.
     private(set) lazy var members = AttributeJSON.Members(keys)
+    /// Per `SourceList.id` below `cachedLists`, where that list reads in these keys, worked out
+    /// when first asked. A fixed buffer, not an array: every access to a class's `var` is checked
+    /// for exclusivity at run time, which cost more than the lookup it saved.
+    private let steps = UnsafeMutablePointer<[SourceStep]?>.allocate(capacity: AttributeKeys.cachedLists)
+    /// More than the lists `FieldSources` makes; one made after them is worked out on each call.
+    private static let cachedLists = 64
+
+    /// Where a span with these keys holds one place of a column's list.
+    enum SourceStep {
+        /// The attributes of one `.attribute` source's key (the source's position, then theirs,
+        /// in span order): its value is the first of them that holds one.
+        case attribute(Int, [Int])
+        /// A source read as `SpanAttributes.value` reads it: an event's attribute, or JSON inside
+        /// an attribute these keys hold.
+        case general(Int)
+    }
+
+    /// The sources of `list` these keys may hold, in the list's order.
+    func steps(for list: SourceList) -> [SourceStep] {
+        let cached = list.id < Self.cachedLists
+        if cached, let known = steps[list.id] { return known }
+        var found: [SourceStep] = []
+        for (index, source) in list.sources.enumerated() {
+            guard let print = list.prints[index], filter.mayHold(print.filterBit) else {
+                if list.prints[index] == nil { found.append(.general(index)) }
+                continue
+            }
+            let key = switch source {
+            case .attribute(let key), .json(let key, _): key
+            case .event: ""
+            }
+            let holders = prints.indices.filter { prints[$0] == print && keys[$0] == key }
+            guard !holders.isEmpty else { continue }
+            if case .attribute = source { found.append(.attribute(index, holders)) } else { found.append(.general(index)) }
+        }
+        if cached { steps[list.id] = found }
+        return found
+    }
 
     init(_ keys: [String]) {
         self.keys = keys
         prints = keys.map(KeyPrint.init)
         filter = KeyFilter(prints)
+        steps.initialize(repeating: nil, count: Self.cachedLists)
+    }
+
+    deinit {
+        steps.deinitialize(count: Self.cachedLists)
+        steps.deallocate()
     }
 
     convenience init(of attributes: [KeyValue]) {

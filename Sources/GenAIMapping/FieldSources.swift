@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Where each column of an `LLMLogRecord` is read from, in order: the first source present wins.
 /// Newest convention first, so that a span carrying two generations reads the newer one. Adding a
 /// dialect is adding rows here. Sources: OpenTelemetry GenAI semconv (gen_ai.*, v1.26 → v1.41),
@@ -159,23 +161,31 @@ enum FieldSources {
     static let genAIKeys: Set<String> = ["openinference.span.kind", "ai.model.id", "mlflow.spanType"]
 }
 
-/// The places one column is read from, in order, each with its key's bit in a span's `KeyFilter`:
-/// most of a column's places are other dialects' keys, which a span rarely has, and the filter
-/// rules them out without copying the source or looking up its key.
+/// The places one column is read from, in order, each with its key's print: most of a column's
+/// places are other dialects' keys, which a span rarely has. Where a column is read from in one
+/// span's keys is worked out once per key list (`AttributeKeys.steps`), kept under the list's `id`.
 struct SourceList: ExpressibleByArrayLiteral, Sendable {
     let sources: [ValueSource]
-    /// Per source, its key's filter bit; nil for an event's attribute, which the filter does not cover.
-    let bits: [UInt8?]
+    /// Per source, its key's print; nil for an event's attribute, which is not among the span's keys.
+    let prints: [KeyPrint?]
+    /// This list's place among all lists: lists are few and made once (the static lets above).
+    let id: Int
 
     init(arrayLiteral sources: ValueSource...) {
         self.sources = sources
-        bits = sources.map { source in
+        prints = sources.map { source in
             switch source {
-            case .attribute(let key), .json(let key, _): KeyPrint(key).filterBit
+            case .attribute(let key), .json(let key, _): KeyPrint(key)
             case .event: nil
             }
         }
+        id = SourceList.nextID.withLock { next in
+            defer { next += 1 }
+            return next
+        }
     }
+
+    private static let nextID = Mutex(0)
 }
 
 /// One place a single value can come from.

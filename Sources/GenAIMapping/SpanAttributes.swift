@@ -9,24 +9,22 @@ struct SpanAttributes {
     /// a key's print first and its text only when the prints agree costs less than hashing every
     /// key into a dictionary (which was a tenth of mapping a span).
     private let attributes: [KeyValue]
-    private let prints: [KeyPrint]
-    /// The span's keys by their filter bits. Most lookups are of another dialect's keys, absent
-    /// here: the filter answers most of them without a scan.
-    private let keyFilter: KeyFilter
+    /// The keys' prints and filter, and where each column's sources are among them. Most lookups
+    /// are of another dialect's keys, absent here: the filter answers most of them without a scan.
+    private let keys: AttributeKeys
 
     /// `keys`: those of `span`'s attributes, when already worked out (`AttributeKeys.Memo`).
     init(_ span: Span, keys: AttributeKeys? = nil) {
         self.span = span
         attributes = span.attributes
-        let keys = keys ?? AttributeKeys(of: attributes)
-        prints = keys.prints
-        keyFilter = keys.filter
+        self.keys = keys ?? AttributeKeys(of: attributes)
     }
 
     /// The first attribute of this key that holds a value.
     subscript(key: String) -> AnyValue? {
         let print = KeyPrint(key)
-        guard keyFilter.mayHold(print.filterBit) else { return nil }
+        guard keys.filter.mayHold(print.filterBit) else { return nil }
+        let prints = keys.prints
         for index in prints.indices where prints[index] == print && attributes[index].key == key {
             // Read once: the generated `value` accessor hands out a copy each time.
             let value = attributes[index].value
@@ -79,10 +77,26 @@ struct SpanAttributes {
         return value.value == nil ? nil : value
     }
 
-    /// The values of `list`'s sources that the span may hold, in order, until `take` takes one.
+    /// The values of `list`'s sources that the span holds, in order, until `take` takes one.
     private func first<T>(_ list: SourceList, _ take: (AnyValue) -> T?) -> T? {
-        for index in list.sources.indices where list.bits[index].map(keyFilter.mayHold) ?? true {
-            if let value = value(list.sources[index]), let taken = take(value) { return taken }
+        first(list) { value, _ in take(value) }
+    }
+
+    /// `first`, `take` also given the position in `list` of the source that holds the value.
+    func first<T>(_ list: SourceList, _ take: (AnyValue, Int) -> T?) -> T? {
+        for step in keys.steps(for: list) {
+            switch step {
+            case .attribute(let source, let holders):
+                for index in holders {
+                    // Read once: the generated `value` accessor hands out a copy each time.
+                    let value = attributes[index].value
+                    guard value.value != nil else { continue }
+                    if let taken = take(value, source) { return taken }
+                    break
+                }
+            case .general(let source):
+                if let value = value(list.sources[source]), let taken = take(value, source) { return taken }
+            }
         }
         return nil
     }

@@ -179,12 +179,13 @@ public enum SpanMapper {
     /// (`openai/gpt-4o-mini`, as LiteLLM and ADK spell it). Where neither says, the cost step
     /// may name it from the price table.
     static func provider(_ view: SpanAttributes, model: String?) -> String? {
-        for source in FieldSources.provider.sources {
-            guard let value = view.value(source)?.textValue, !value.isEmpty else { continue }
-            let key = if case .attribute(let key) = source { key } else { "" }
+        let named = view.first(FieldSources.provider) { value, position -> String? in
+            guard let value = value.textValue, !value.isEmpty else { return nil }
+            let key = if case .attribute(let key) = FieldSources.provider.sources[position] { key } else { "" }
             let name = ProviderNames.normalize(value, key: key)
-            if !ProviderNames.frameworks.contains(name) { return name }
+            return ProviderNames.frameworks.contains(name) ? nil : name
         }
+        if let named { return named }
         if let model, let slash = model.firstIndex(of: "/"), slash != model.startIndex {
             let vendor = model[..<slash].lowercased()
             if vendor.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }) {

@@ -48,6 +48,31 @@ import TestSupport
         #expect(checked > 60)
     }
 
+    /// A source whose value the column cannot take gives way to the next source, not to the next
+    /// attribute of its own key; an empty value gives way to the next attribute of its key.
+    @Test func aValueNotTakenGivesWayToTheNextSource() {
+        func tokens(_ attributes: [KeyValue]) -> Int64? { SpanAttributes(span(attributes)).firstInteger(FieldSources.inputTokens) }
+        #expect(tokens([attribute("gen_ai.usage.input_tokens", OTLP.string("many")), attribute("gen_ai.usage.prompt_tokens", OTLP.int(5))]) == 5)
+        #expect(tokens([attribute("gen_ai.usage.input_tokens", AnyValue()), attribute("gen_ai.usage.input_tokens", OTLP.string("x")),
+                        attribute("gen_ai.usage.input_tokens", OTLP.int(8)), attribute("gen_ai.usage.prompt_tokens", OTLP.int(5))]) == 5)
+        #expect(tokens([attribute("gen_ai.usage.input_tokens", AnyValue()), attribute("gen_ai.usage.input_tokens", OTLP.int(9))]) == 9)
+        #expect(tokens([attribute("gen_ai.usage.input_tokens", OTLP.string("many"))]) == nil)
+    }
+
+    /// Where a key list holds each column is worked out once and reused for every span with that
+    /// list (`AttributeKeys.steps`): each span still reads its own values.
+    @Test func spansSharingTheirKeysReadTheirOwnValues() {
+        let first = span([attribute("gen_ai.usage.input_tokens", OTLP.int(1)), attribute("gen_ai.request.model", OTLP.string("a"))])
+        let second = span([attribute("gen_ai.usage.input_tokens", OTLP.int(2)), attribute("gen_ai.request.model", OTLP.string("b"))])
+        let keys = AttributeKeys(of: first.attributes)
+        for (span, tokens, model) in [(first, Int64(1), "a"), (second, 2, "b"), (first, 1, "a")] {
+            let view = SpanAttributes(span, keys: keys)
+            #expect(view.firstInteger(FieldSources.inputTokens) == tokens)
+            #expect(view.firstText(FieldSources.model) == model)
+            #expect(view.firstInteger(FieldSources.outputTokens) == nil)
+        }
+    }
+
     @Test func keysOfOneLengthAndTailAreToldApart() {
         let attributes = SpanAttributes(span([
             attribute("a.usage.input_tokens", OTLP.int(1)), attribute("b.usage.input_tokens", OTLP.int(2)),
