@@ -15,25 +15,25 @@ public enum AttributeJSON {
     /// comparing them again.
     public static func object(_ attributes: [KeyValue], leavingOut stored: [String] = [], sources: [String] = [],
                               contentKeys: Set<String> = []) -> String {
-        object(attributes, leavingOut: stored, sources: sources, contentKeys: contentKeys, members: nil)
+        object(attributes, leavingOut: stored, sources: sources, members: Members(attributes.map(\.key), contentKeys: contentKeys))
     }
 
     /// `object`, with the members its keys give already worked out (`AttributeKeys`).
     static func object(_ attributes: [KeyValue], leavingOut stored: [String] = [], sources: [String] = [],
-                       contentKeys: Set<String> = [], members: Members?) -> String {
+                       members: Members) -> String {
         var out = JSONWriter(capacity: attributes.count * 48)
-        writeObject(attributes, leavingOut: Stored(texts: stored, sources: sources), contentKeys: contentKeys,
-                    members: members, into: &out)
+        writeObject(attributes, leavingOut: Stored(texts: stored, sources: sources), members: members, into: &out)
         return out.text
     }
 
-    /// The members of an object with these keys, in the order written: each key's position
-    /// and its name as written (`"key":`); of a repeated key only the first.
+    /// The members of an object with these keys, in the order written: each key's position, its
+    /// name as written (`"key":`), and whether it is one of `contentKeys`; of a repeated key only
+    /// the first.
     struct Members {
-        let members: [(index: Int, name: [UInt8])]
+        let members: [(index: Int, name: [UInt8], isContent: Bool)]
 
-        init(_ keys: [String]) {
-            var members: [(index: Int, name: [UInt8])] = []
+        init(_ keys: [String], contentKeys: Set<String> = []) {
+            var members: [(index: Int, name: [UInt8], isContent: Bool)] = []
             members.reserveCapacity(keys.count)
             var previous: Int?
             for index in JSONKeyOrder.sortedIndices(keys) {
@@ -44,7 +44,7 @@ public enum AttributeJSON {
                 var name = JSONWriter(capacity: keys[index].utf8.count + 3)
                 name.string(keys[index])
                 name.byte(UInt8(ascii: ":"))
-                members.append((index, name.bytes))
+                members.append((index, name.bytes, contentKeys.contains(keys[index])))
             }
             self.members = members
         }
@@ -80,14 +80,14 @@ public enum AttributeJSON {
         return out.text
     }
 
-    static func writeObject(_ attributes: [KeyValue], leavingOut stored: Stored = Stored(), contentKeys: Set<String> = [],
-                            members: Members? = nil, into out: inout JSONWriter) {
+    static func writeObject(_ attributes: [KeyValue], leavingOut stored: Stored = Stored(), members: Members? = nil,
+                            into out: inout JSONWriter) {
         out.byte(UInt8(ascii: "{"))
         var first = true
         for member in (members ?? Members(attributes.map(\.key))).members {
             // Read once: the generated `value` accessor hands out a copy each time.
             let value = attributes[member.index].value
-            if stored.contains(value), contentKeys.contains(attributes[member.index].key) { continue }
+            if member.isContent, stored.contains(value) { continue }
             if !first { out.byte(UInt8(ascii: ",")) }
             first = false
             out.raw(member.name)

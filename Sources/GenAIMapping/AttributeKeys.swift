@@ -10,8 +10,9 @@ final class AttributeKeys {
     let keys: [String]
     let prints: [KeyPrint]
     let filter: KeyFilter
-    /// Built when first written: a span with its content policed away writes none.
-    private(set) lazy var members = AttributeJSON.Members(keys)
+    /// Built when first written: a span with its content policed away writes none. Its content
+    /// keys are those whose text a row may hold in its own columns (`ContentPolicing`).
+    private(set) lazy var members = AttributeJSON.Members(keys, contentKeys: ContentPolicing.contentKeys)
     /// Per `SourceList.id` below `cachedLists`, where that list reads in these keys, worked out
     /// when first asked. A fixed buffer, not an array: every access to a class's `var` is checked
     /// for exclusivity at run time, which cost more than the lookup it saved.

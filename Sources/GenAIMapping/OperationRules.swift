@@ -61,6 +61,8 @@ public enum OperationRules {
 
     static func operation(of span: SpanAttributes) -> String? {
         if let explicit = span.firstText(FieldSources.operation) {
+            // Most spans send the registry's own word: found as sent, it needs no lowercased copy.
+            if knownOperations.contains(explicit) { return explicit }
             // A framework's own word is stored as the registry's, or not at all (it stays in `attributes`).
             let name = explicit.lowercased()
             if knownOperations.contains(name) { return name }

@@ -148,7 +148,7 @@ public enum SpanMapper {
             statusMessage: span.status.message.isEmpty ? nil : span.status.message,
             attributesJSON: AttributeJSON.object(span.attributes, leavingOut: present(prompt?.text, completion?.text),
                                                   sources: present(prompt?.source, completion?.source),
-                                                  contentKeys: ContentPolicing.contentKeys, members: layout.members),
+                                                  members: layout.members),
             resourceJSON: resourceJSON,
             cacheWriteTokens: view.firstInteger(FieldSources.cacheWriteTokens),
             conversationID: view.firstText(FieldSources.conversationID),
@@ -209,6 +209,8 @@ public enum SpanMapper {
             reasons = outline.compactMap(\.finishReason)
         }
         guard !reasons.isEmpty else { return nil }
+        // One reason needing no escape, as the writer writes it, in one string (most calls).
+        if reasons.count == 1, !reasons[0].utf8.contains(where: JSONEscaping.needsEscape) { return "[\"" + reasons[0] + "\"]" }
         // Written as `JSONValue.array(…).serialized` writes it, without building the value first.
         var out = JSONWriter(capacity: 16 * reasons.count)
         out.byte(UInt8(ascii: "["))

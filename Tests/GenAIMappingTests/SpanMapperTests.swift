@@ -70,6 +70,11 @@ import TestSupport
             #"[{"role":"assistant","parts":[{"type":"text","content":"a"}],"finish_reason":"stop"},"#
                 + #"{"role":"assistant","parts":[],"finish_reason":"content_filter"}]"#)])
         #expect(try mapOne(messages).finishReasons == #"["stop","content_filter"]"#)
+
+        // One reason is written in one step unless it needs escaping.
+        var one = OTLP.chatSpan()
+        one.attributes += OTLP.attributes(["gen_ai.response.finish_reasons": OTLP.string("len\"gth\n")])
+        #expect(try mapOne(one).finishReasons == #"["len\"gth\n"]"#)
     }
 
     @Test func currentConventionNamesFillEveryColumn() throws {
