@@ -73,8 +73,11 @@ final class AttributeKeys {
         private var last = AttributeKeys([])
 
         func keys(of attributes: [KeyValue]) -> AttributeKeys {
-            let keys = attributes.map(\.key)
-            if keys != last.keys { last = AttributeKeys(keys) }
+            // Compared in place: a list of the span's keys was made, compared and freed span after span.
+            let known = last.keys
+            if attributes.count != known.count || attributes.indices.contains(where: { attributes[$0].key != known[$0] }) {
+                last = AttributeKeys(of: attributes)
+            }
             return last
         }
     }
