@@ -1,11 +1,11 @@
 import OTLPCodec
 
 /// What a span's attribute keys alone decide, worked out once per key list: their prints and
-/// filter for `SpanAttributes`' lookups, and the attributes JSON's members in order. The calls of
-/// one export come from one instrumentation and carry the same keys in the same order, span
-/// after span: `Memo` hands back the last list's when a span's keys equal it, which costs a
-/// fraction of working them out again (the decoders hand out one string per distinct long key,
-/// so equal keys compare by identity).
+/// filter, where each column's sources are among them (`steps(for:)`), and the attributes JSON's
+/// members in order. The calls of one export come from one instrumentation and carry the same keys
+/// in the same order, span after span: `Memo` hands back the last list's when a span's keys equal
+/// it, which costs a fraction of working them out again (the decoders hand out one string per
+/// distinct long key, so equal keys compare by identity).
 final class AttributeKeys {
     let keys: [String]
     let prints: [KeyPrint]
@@ -19,6 +19,22 @@ final class AttributeKeys {
     private let steps = UnsafeMutablePointer<[SourceStep]?>.allocate(capacity: AttributeKeys.cachedLists)
     /// More than the lists `FieldSources` makes; one made after them is worked out on each call.
     private static let cachedLists = 64
+
+    init(_ keys: [String]) {
+        self.keys = keys
+        prints = keys.map(KeyPrint.init)
+        filter = KeyFilter(prints)
+        steps.initialize(repeating: nil, count: Self.cachedLists)
+    }
+
+    deinit {
+        steps.deinitialize(count: Self.cachedLists)
+        steps.deallocate()
+    }
+
+    convenience init(of attributes: [KeyValue]) {
+        self.init(attributes.map(\.key))
+    }
 
     /// Where a span with these keys holds one place of a column's list.
     enum SourceStep {
@@ -50,22 +66,6 @@ final class AttributeKeys {
         }
         if cached { steps[list.id] = found }
         return found
-    }
-
-    init(_ keys: [String]) {
-        self.keys = keys
-        prints = keys.map(KeyPrint.init)
-        filter = KeyFilter(prints)
-        steps.initialize(repeating: nil, count: Self.cachedLists)
-    }
-
-    deinit {
-        steps.deinitialize(count: Self.cachedLists)
-        steps.deallocate()
-    }
-
-    convenience init(of attributes: [KeyValue]) {
-        self.init(attributes.map(\.key))
     }
 
     /// The last key list seen. One per export and thread.
