@@ -52,14 +52,14 @@ final class AttributeKeys {
         if cached, let known = steps[list.id] { return known }
         var found: [SourceStep] = []
         for (index, source) in list.sources.enumerated() {
-            guard let print = list.prints[index], filter.mayHold(print.filterBit) else {
-                if list.prints[index] == nil { found.append(.general(index)) }
+            let key: String
+            switch source {
+            case .attribute(let name), .json(let name, _): key = name
+            case .event:
+                found.append(.general(index))
                 continue
             }
-            let key = switch source {
-            case .attribute(let key), .json(let key, _): key
-            case .event: ""
-            }
+            guard let print = list.prints[index], filter.mayHold(print.filterBit) else { continue }
             let holders = prints.indices.filter { prints[$0] == print && keys[$0] == key }
             guard !holders.isEmpty else { continue }
             if case .attribute = source { found.append(.attribute(index, holders)) } else { found.append(.general(index)) }

@@ -209,8 +209,6 @@ public enum SpanMapper {
             reasons = outline.compactMap(\.finishReason)
         }
         guard !reasons.isEmpty else { return nil }
-        // One reason needing no escape, as the writer writes it, in one string (most calls).
-        if reasons.count == 1, !reasons[0].utf8.contains(where: JSONEscaping.needsEscape) { return "[\"" + reasons[0] + "\"]" }
         // Written as `JSONValue.array(…).serialized` writes it, without building the value first.
         var out = JSONWriter(capacity: 16 * reasons.count)
         out.byte(UInt8(ascii: "["))

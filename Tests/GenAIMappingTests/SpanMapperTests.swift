@@ -71,7 +71,7 @@ import TestSupport
                 + #"{"role":"assistant","parts":[],"finish_reason":"content_filter"}]"#)])
         #expect(try mapOne(messages).finishReasons == #"["stop","content_filter"]"#)
 
-        // One reason is written in one step unless it needs escaping.
+        // One reason is escaped as several are.
         var one = OTLP.chatSpan()
         one.attributes += OTLP.attributes(["gen_ai.response.finish_reasons": OTLP.string("len\"gth\n")])
         #expect(try mapOne(one).finishReasons == #"["len\"gth\n"]"#)
